@@ -1,0 +1,51 @@
+# The two commands a new user needs:  make demo  and  make test
+# Everything else here serves those two (and CI).
+
+PYTHON ?= python3
+VENV ?= .venv
+DJANGO ?= Django>=5.2,<5.3
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint docs clean bench
+
+$(STAMP): setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed; run e.g. make demo PYTHON=python3.12"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]" "$(DJANGO)"
+	@touch $(STAMP)
+
+## Run the demo shop with the Genlook sandbox at http://127.0.0.1:$(PORT)
+demo: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --with-admin
+	@echo "Shop: http://127.0.0.1:$(PORT)/   Admin: http://127.0.0.1:$(PORT)/admin/ (admin / admin)"
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## Run the test suite (what CI runs, on each Python/Django combination)
+test: $(STAMP)
+	@$(BIN)/python -c 'import sys, django; print("Python", sys.version.split()[0], "- Django", django.__version__)'
+	$(BIN)/python -m pytest -n auto --ignore=tests/integration $(PYTEST_ARGS)
+	@# Then the real-service integration tests, alone (they start PostgreSQL-backed stacks
+	@# of gunicorn + Celery + S3; skipped without the services, required in CI).
+	GENLOOK_REQUIRE_INTEGRATION="$${GENLOOK_REQUIRE_SERVICES:-}" $(BIN)/python -m pytest tests/integration $(PYTEST_ARGS); \
+		status=$$?; [ $$status -eq 5 ] || exit $$status
+
+## Run the benchmarks P1-P5 (docs/performance.md); P4 needs PostgreSQL and Redis
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir build/site
+
+clean:
+	rm -rf $(VENV) build var test-output

@@ -1,0 +1,139 @@
+"""Production settings read from the environment (used by ``example_shop/settings.py``).
+
+Nothing here is needed by the embedded default: every function returns what the settings
+already use when its variable is unset. See docs/deployment.md for the whole list.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+DATABASE_ENGINES = {
+    "postgres": "django.db.backends.postgresql",
+    "postgresql": "django.db.backends.postgresql",
+    "pgsql": "django.db.backends.postgresql",
+    "mysql": "django.db.backends.mysql",
+    "mariadb": "django.db.backends.mysql",
+    "sqlite": "django.db.backends.sqlite3",
+}
+
+
+def env_bool(name: str, default: bool, environ: Mapping[str, str] | None = None) -> bool:
+    value = (os.environ if environ is None else environ).get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "", environ: Mapping[str, str] | None = None) -> list[str]:
+    value = (os.environ if environ is None else environ).get(name, default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def database_from_url(url: str, *, conn_max_age: int = 0) -> dict[str, Any]:
+    """A ``DATABASES`` entry from a URL, e.g.
+    ``postgresql://user:password@db.internal:5432/shop?sslmode=require`` or
+    ``sqlite:////srv/shop/db.sqlite3``. Query parameters become ``OPTIONS``."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+")[0].lower()
+    if scheme not in DATABASE_ENGINES:
+        raise ValueError(
+            f"DATABASE_URL: unknown scheme {parts.scheme!r} "
+            f"(use one of {', '.join(sorted(DATABASE_ENGINES))})."
+        )
+    engine = DATABASE_ENGINES[scheme]
+    options: dict[str, Any] = dict(parse_qsl(parts.query))
+    if engine.endswith("sqlite3"):
+        # sqlite:///relative/path, sqlite:////absolute/path, sqlite://:memory:
+        name = parts.netloc or unquote(parts.path[1:] if parts.path.startswith("/") else "")
+        return {"ENGINE": engine, "NAME": name or ":memory:", "OPTIONS": options}
+    config: dict[str, Any] = {
+        "ENGINE": engine,
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": unquote(parts.hostname or ""),
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": conn_max_age,
+        "CONN_HEALTH_CHECKS": conn_max_age > 0,
+        "OPTIONS": options,
+    }
+    return config
+
+
+def s3_storages(environ: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """``STORAGES`` entries for S3-compatible storage (django-storages), from ``AWS_*``:
+
+    - ``default`` (media: product images): ``AWS_STORAGE_BUCKET_NAME`` under
+      ``AWS_MEDIA_LOCATION`` (``media``), plain unsigned URLs (Genlook fetches product
+      images by URL, possibly later: they must be public and must not expire);
+    - ``genlook_private`` (shoppers' photos and try-on results): ``AWS_PRIVATE_BUCKET_NAME``
+      (default: the same bucket) under ``AWS_PRIVATE_LOCATION`` (``private``), never public;
+      genlook_django streams these files to their owner, it never links them.
+
+    Credentials come from boto3's usual chain (``AWS_ACCESS_KEY_ID`` /
+    ``AWS_SECRET_ACCESS_KEY``, a profile, an instance role).
+    """
+    env = os.environ if environ is None else environ
+    bucket = env.get("AWS_STORAGE_BUCKET_NAME", "")
+    if not bucket:
+        raise ValueError("GENLOOK_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    common: dict[str, Any] = {"file_overwrite": False}
+    for option, variable in (
+        ("endpoint_url", "AWS_S3_ENDPOINT_URL"),  # MinIO, Ceph, R2, moto...
+        ("region_name", "AWS_S3_REGION_NAME"),
+        ("addressing_style", "AWS_S3_ADDRESSING_STYLE"),  # "path" for most S3 look-alikes
+        ("signature_version", "AWS_S3_SIGNATURE_VERSION"),
+    ):
+        if env.get(variable):
+            common[option] = env[variable]
+    media: dict[str, Any] = {
+        **common,
+        "bucket_name": bucket,
+        "location": env.get("AWS_MEDIA_LOCATION", "media"),
+        "querystring_auth": False,
+    }
+    if env.get("AWS_S3_CUSTOM_DOMAIN"):  # a CDN in front of the media bucket
+        media["custom_domain"] = env["AWS_S3_CUSTOM_DOMAIN"]
+    private: dict[str, Any] = {
+        **common,
+        "bucket_name": env.get("AWS_PRIVATE_BUCKET_NAME") or bucket,
+        "location": env.get("AWS_PRIVATE_LOCATION", "private"),
+        "querystring_auth": True,
+        "querystring_expire": 300,
+    }
+    backend = "storages.backends.s3.S3Storage"
+    return {
+        "default": {"BACKEND": backend, "OPTIONS": media},
+        "genlook_private": {"BACKEND": backend, "OPTIONS": private},
+    }
+
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    """The periodic tasks of a deployment with a worker (run ``celery ... beat`` once)."""
+    return {
+        # Try-ons whose result nobody has fetched (a lost webhook, a worker restart).
+        "genlook-reconcile": {
+            "task": "genlook.reconcile_try_ons",
+            "schedule": timedelta(minutes=1),
+        },
+        # Products whose last sync failed for a transient reason.
+        "genlook-retry-failed-products": {
+            "task": "genlook.retry_failed_products",
+            "schedule": timedelta(minutes=15),
+        },
+        # RETENTION_DAYS / STATS_RETENTION_DAYS.
+        "genlook-purge-expired": {
+            "task": "genlook.purge_expired",
+            "schedule": timedelta(hours=24),
+        },
+        # The credit balance, for the admin's charts and the low-balance alert.
+        "genlook-refresh-credits": {
+            "task": "genlook.refresh_credits",
+            "schedule": timedelta(hours=1),
+        },
+    }

@@ -1,0 +1,275 @@
+"""Synced products: status, last sync, error and remote expiry, with sync actions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from genlook_django import registry, tasks
+from genlook_django.admin.mixins import NoBulkDeleteMixin
+from genlook_django.models import SyncedProduct
+
+CONFIRM_LIST_LIMIT = 100  # rows listed by name on the confirmation page; the rest counted
+
+STATUS_COLOURS = {
+    SyncedProduct.Status.PENDING: "#b26a00",
+    SyncedProduct.Status.SYNCED: "#1b7f3b",
+    SyncedProduct.Status.FAILED: "#b00020",
+    SyncedProduct.Status.DELETED: "#666666",
+}
+
+
+class ImageIssuesFilter(admin.SimpleListFilter):
+    title = _("image audit")
+    parameter_name = "images"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("issues", _("Has issues")),
+            ("ok", _("No issues")),
+            ("unchecked", _("Not checked")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "issues":
+            return queryset.filter(images_checked_at__isnull=False).exclude(image_issues=[])
+        if self.value() == "ok":
+            return queryset.filter(images_checked_at__isnull=False, image_issues=[])
+        if self.value() == "unchecked":
+            return queryset.filter(images_checked_at__isnull=True)
+        return queryset
+
+
+def _on_commit(func: Any, *args: Any) -> None:
+    """Enqueue once the admin's transaction (if any) commits; a broker error is logged."""
+
+    def enqueue_genlook_task() -> None:
+        func(*args)
+
+    transaction.on_commit(enqueue_genlook_task, robust=True)
+
+
+@admin.register(SyncedProduct)
+class SyncedProductAdmin(NoBulkDeleteMixin, admin.ModelAdmin):
+    list_display = [
+        "external_id",
+        "source_link",
+        "status_badge",
+        "last_synced_at",
+        "remote_expires_at",
+        "short_error",
+        "images_ok",
+    ]
+    list_filter = ["status", ImageIssuesFilter, "content_type"]
+    search_fields = ["external_id", "object_id", "last_error"]
+    date_hierarchy = "last_synced_at"
+    list_select_related = ["content_type"]
+    actions = ["sync_now", "delete_at_genlook", "refresh_from_genlook", "audit_images"]
+    fieldsets = [
+        (None, {"fields": ["external_id", "source_link", "status_badge", "last_synced_at"]}),
+        (
+            _("Last error"),
+            {"fields": ["last_error", "last_error_code", "failure_count"]},
+        ),
+        (
+            _("At Genlook"),
+            {"fields": ["remote_expires_at", "remote_images", "remote_pretty", "content_hash"]},
+        ),
+        (_("Image audit"), {"fields": ["images_checked_at", "image_issues_list"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # rows are made by the sync
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # forgetting a row would lose track of the product at Genlook
+
+    # Columns --------------------------------------------------------------------------
+
+    @admin.display(description=_("shop product"), ordering="object_id")
+    def source_link(self, obj: SyncedProduct) -> str:
+        label = f"{obj.content_type.app_label}.{obj.content_type.model} #{obj.object_id}"
+        try:
+            url = reverse(
+                f"admin:{obj.content_type.app_label}_{obj.content_type.model}_change",
+                args=[obj.object_id],
+            )
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: SyncedProduct) -> str:
+        return format_html(
+            '<strong style="color:{}">{}</strong>',
+            STATUS_COLOURS.get(obj.status, "inherit"),
+            obj.get_status_display(),
+        )
+
+    @admin.display(description=_("error"))
+    def short_error(self, obj: SyncedProduct) -> str:
+        if not obj.last_error:
+            return ""
+        text = obj.last_error if len(obj.last_error) <= 80 else obj.last_error[:77] + "..."
+        return format_html('<span title="{}">{}</span>', obj.last_error, text)
+
+    @admin.display(description=_("images OK"), boolean=True)
+    def images_ok(self, obj: SyncedProduct) -> bool | None:
+        if obj.images_checked_at is None:
+            return None
+        return not obj.image_issues
+
+    @admin.display(description=_("images at Genlook"))
+    def remote_images(self, obj: SyncedProduct) -> str:
+        return (
+            format_html_join(
+                "",
+                '<div><a href="{}" target="_blank" rel="noopener">{}</a></div>',
+                ((url, url) for url in obj.image_urls),
+            )
+            or "-"
+        )
+
+    @admin.display(description=_("Genlook's answer"))
+    def remote_pretty(self, obj: SyncedProduct) -> str:
+        return format_html(
+            '<pre style="white-space:pre-wrap">{}</pre>',
+            json.dumps(obj.remote, indent=2, sort_keys=True, ensure_ascii=False),
+        )
+
+    @admin.display(description=_("image issues"))
+    def image_issues_list(self, obj: SyncedProduct) -> str:
+        if obj.images_checked_at is None:
+            return _("Not checked yet: use the action “Audit images”.")
+        if not obj.image_issues:
+            return _("No issues.")
+        return format_html_join(
+            "",
+            "<div><strong>{}</strong> {} <code>{}</code></div>",
+            (
+                (issue.get("problem", ""), issue.get("message", ""), issue.get("url", ""))
+                for issue in obj.image_issues
+            ),
+        )
+
+    # Actions --------------------------------------------------------------------------
+
+    def _registered(self, queryset: QuerySet) -> list[tuple[SyncedProduct, str]]:
+        rows = []
+        for row in queryset.select_related("content_type"):
+            model = row.content_type.model_class()
+            if model is not None and registry.is_registered(model):
+                rows.append((row, registry.get_adapter(model).label))
+        return rows
+
+    @admin.action(description=_("Sync now (push even if unchanged)"), permissions=["change"])
+    def sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        rows = self._registered(queryset)
+        for row, label in rows:
+            _on_commit(tasks.sync_product.delay, label, row.object_id, True)
+        self.message_user(
+            request,
+            ngettext(
+                "Sync requested for %d product; its status shows the outcome.",
+                "Sync requested for %d products; their status shows the outcome.",
+                len(rows),
+            )
+            % len(rows),
+            messages.SUCCESS,
+        )
+        skipped = queryset.count() - len(rows)
+        if skipped:
+            self.message_user(
+                request,
+                _("%d product(s) skipped: their model is no longer registered.") % skipped,
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Delete at Genlook…"), permissions=["change"])
+    def delete_at_genlook(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Ask first, listing the products; the confirmation acts on exactly those.
+
+        The confirmation form posts back the listed rows' ids in one field
+        (``genlook_targets``): with "select all N", the changelist posted only the current
+        page's checkboxes, and one field per row would hit DATA_UPLOAD_MAX_NUMBER_FIELDS.
+        """
+        deleted = SyncedProduct.Status.DELETED
+        if request.POST.get("confirm") != "yes":
+            targets = list(queryset.exclude(status=deleted).order_by("pk"))
+            shown = targets[:CONFIRM_LIST_LIMIT]
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Delete these products at Genlook?"),
+                "opts": self.model._meta,
+                "targets": targets,
+                "shown": shown,
+                "hidden_count": len(targets) - len(shown),
+                "target_ids": ",".join(str(row.pk) for row in targets),
+                # The changelist needs one checkbox to run the action; the ids above decide.
+                "selected": [targets[0].pk] if targets else [],
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(
+                request, "admin/genlook/syncedproduct/delete_at_genlook.html", context
+            )
+        if "genlook_targets" in request.POST:  # what the confirmation page listed
+            ids = [pk for pk in request.POST["genlook_targets"].split(",") if pk.isdigit()]
+            queryset = SyncedProduct.objects.filter(pk__in=ids)
+        targets = list(queryset.exclude(status=deleted))
+        for row in targets:
+            _on_commit(tasks.delete_product.delay, row.pk)
+        self.message_user(
+            request,
+            ngettext(
+                "Deletion at Genlook requested for %d product.",
+                "Deletion at Genlook requested for %d products.",
+                len(targets),
+            )
+            % len(targets),
+            messages.SUCCESS,
+        )
+        return None
+
+    @admin.action(description=_("Refresh from Genlook"), permissions=["change"])
+    def refresh_from_genlook(self, request: HttpRequest, queryset: QuerySet) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        for pk in ids:
+            _on_commit(tasks.refresh_product.delay, pk)
+        self.message_user(
+            request,
+            ngettext(
+                "Refresh requested for %d product.", "Refresh requested for %d products.", len(ids)
+            )
+            % len(ids),
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Audit images (before a credit is spent)"), permissions=["change"])
+    def audit_images(self, request: HttpRequest, queryset: QuerySet) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        _on_commit(tasks.audit_product_images.delay, ids)
+        self.message_user(
+            request,
+            ngettext(
+                "Image audit requested for %d product; see the “images OK” column.",
+                "Image audit requested for %d products; see the “images OK” column.",
+                len(ids),
+            )
+            % len(ids),
+            messages.SUCCESS,
+        )

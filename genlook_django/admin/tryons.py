@@ -1,0 +1,446 @@
+"""Try-ons: a read-only log with result thumbnails, timings and error codes, and two
+actions: "retry" (failed ones) and "erase this shopper" (GDPR, with a confirmation page).
+
+Result images are streamed by an admin view (``<pk>/result/``) to staff with the view
+permission; they are never linked from storage. Shoppers' photos are not shown.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+from PIL import Image, UnidentifiedImageError
+
+from genlook_django.admin.mixins import NoBulkDeleteMixin
+from genlook_django.models import TryOn
+from genlook_django.services import files, quotas, retention, tryons
+
+from .credits import TOP_UP_URL  # noqa: F401  (re-exported: it used to live here)
+
+THUMB_SIZE = (96, 128)  # twice the CSS size, for sharp thumbnails on dense screens
+CONFIRM_LIST_LIMIT = 50
+
+
+def _seconds(delta: timedelta | None) -> str:
+    if delta is None:
+        return "-"
+    seconds = delta.total_seconds()
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _thumbnail(content: bytes) -> bytes:
+    with Image.open(io.BytesIO(content)) as image:
+        image.draft("RGB", (THUMB_SIZE[0] * 2, THUMB_SIZE[1] * 2))  # JPEG: decode small
+        image = image.convert("RGB")
+        image.thumbnail(THUMB_SIZE)
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+@admin.register(TryOn)
+class TryOnAdmin(NoBulkDeleteMixin, admin.ModelAdmin):
+    list_display = ["thumbnail", "product_link", "state_badge", "created_at", "took"]
+    list_display_links = ["thumbnail"]
+    list_filter = [
+        "state",
+        ("created_at", admin.DateFieldListFilter),
+        "error_code",
+        ("content_type", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = [
+        "public_id",
+        "generation_id",
+        "product_external_id",
+        "error_code",
+        "=shopper_key",
+    ]
+    date_hierarchy = "created_at"
+    list_select_related = ["content_type"]
+    list_per_page = 50
+    actions = ["retry_failed", "erase_shoppers"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "public_id",
+                    "result_preview",
+                    "product_link",
+                    "product_external_id",
+                    "state_badge",
+                    "retry_of_link",
+                ]
+            },
+        ),
+        (_("Outcome"), {"fields": ["error_code", "error_message", "result_file"]}),
+        (
+            _("Timings"),
+            {
+                "fields": [
+                    "created_at",
+                    "submitted_at",
+                    "remote_finished_at",
+                    "finished_at",
+                    "queued",
+                    "generating",
+                    "total",
+                    "last_checked_at",
+                    "checks",
+                ]
+            },
+        ),
+        (
+            _("Genlook"),
+            {"fields": ["generation_id", "consent_version", "shopper_key", "raw"]},
+        ),
+    ]
+
+    class Media:
+        css = {"all": ["genlook/admin/admin.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The products' names, one query per product model rather than one per row.
+        return super().get_queryset(request).prefetch_related("product")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
+
+    # Permissions: a log, not a form ----------------------------------------------------
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Rows go with their shopper ("erase this shopper") or the retention purge, which
+        # also delete the files and ask Genlook to forget them.
+        return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.add_tryon")
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.delete_tryon")
+
+    # URLs ------------------------------------------------------------------------------
+
+    def get_urls(self) -> list[Any]:
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/result/",
+                view(self.result_view),
+                name="{}_{}_result".format(*info),
+            ),
+            path(
+                "<path:object_id>/retry/",
+                view(require_POST(self.retry_view)),
+                name="{}_{}_retry".format(*info),
+            ),
+            path(
+                "<path:object_id>/erase-shopper/",
+                view(self.erase_shopper_view),
+                name="{}_{}_erase_shopper".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _url(self, name: str, *args: Any) -> str:
+        return reverse(f"{self.admin_site.name}:genlook_tryon_{name}", args=args)
+
+    def result_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The result image (``?thumb=1``: a small JPEG), for staff who may view try-ons."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try_on = self.get_object(request, object_id)
+        if try_on is None or not try_on.result_file:
+            raise Http404
+        storage = files.results_storage()
+        try:
+            handle = storage.open(try_on.result_file, "rb")
+        except OSError:
+            raise Http404 from None
+        if request.GET.get("thumb"):
+            with handle:
+                try:
+                    content = _thumbnail(handle.read())
+                except (UnidentifiedImageError, OSError):
+                    raise Http404 from None
+            response: HttpResponse = HttpResponse(content, content_type="image/jpeg")
+        else:
+            response = FileResponse(handle, content_type="image/jpeg")
+        response["Cache-Control"] = "private, max-age=300"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    # Columns ---------------------------------------------------------------------------
+
+    @admin.display(description=_("try-on"), ordering="created_at")
+    def thumbnail(self, obj: TryOn) -> str:
+        """The result's thumbnail (an empty frame without one) over the try-on's short id."""
+        short_id = str(obj.public_id)[:8]
+        if obj.state != TryOn.State.COMPLETED or not obj.result_file:
+            image = format_html('<span class="{}"></span>', "genlook-thumb genlook-thumb--empty")
+        else:
+            image = format_html(
+                '<img class="genlook-thumb" src="{}?thumb=1" alt="" loading="lazy" width="48" '
+                'height="64">',
+                self._url("result", obj.pk),
+            )
+        return format_html('{}<span class="genlook-id">{}</span>', image, short_id)
+
+    @admin.display(description=_("result"))
+    def result_preview(self, obj: TryOn) -> str:
+        if obj.state != TryOn.State.COMPLETED or not obj.result_file:
+            return "-"
+        url = self._url("result", obj.pk)
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img class="genlook-result" src="{}" '
+            'alt="{}"></a>',
+            url,
+            url,
+            _("The try-on result"),
+        )
+
+    @admin.display(description=_("state"), ordering="state")
+    def state_badge(self, obj: TryOn) -> str:
+        badge = format_html(
+            '<span class="genlook-state genlook-state--{}">{}</span>',
+            obj.state,
+            obj.get_state_display(),
+        )
+        if not obj.error_code:
+            return badge
+        return format_html(
+            '{}<br><code class="genlook-code" title="{}">{}</code>',
+            badge,
+            obj.error_message[:300],
+            obj.error_code,
+        )
+
+    @admin.display(description=_("product"), ordering="object_id")
+    def product_link(self, obj: TryOn) -> str:
+        product = obj.product
+        label = str(product) if product is not None else ""
+        label = label or obj.product_external_id or f"{obj.content_type}:{obj.object_id}"
+        try:
+            url = reverse(
+                f"{self.admin_site.name}:{obj.content_type.app_label}_"
+                f"{obj.content_type.model}_change",
+                args=[obj.object_id],
+            )
+        except NoReverseMatch:
+            return format_html("{}", label)
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    @admin.display(description=_("retry of"))
+    def retry_of_link(self, obj: TryOn) -> str:
+        if obj.retry_of_id is None:
+            return "-"
+        original = TryOn.objects.filter(pk=obj.retry_of_id).only("public_id").first()
+        if original is None:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>',
+            self._url("change", original.pk),
+            str(original.public_id)[:8],
+        )
+
+    @admin.display(description=_("queued"))
+    def queued(self, obj: TryOn) -> str:
+        """From the shopper's request to Genlook accepting it."""
+        return _seconds(obj.submitted_at - obj.created_at if obj.submitted_at else None)
+
+    @admin.display(description=_("generating"))
+    def generating(self, obj: TryOn) -> str:
+        """From Genlook accepting it to the result stored (or the failure recorded)."""
+        if not obj.submitted_at or not obj.finished_at:
+            return "-"
+        return _seconds(obj.finished_at - obj.submitted_at)
+
+    @admin.display(description=_("total"))
+    def total(self, obj: TryOn) -> str:
+        return _seconds(obj.finished_at - obj.created_at if obj.finished_at else None)
+
+    @admin.display(description=_("took"))
+    def took(self, obj: TryOn) -> str:
+        """The total, and where the time went: waiting to be sent, then at Genlook."""
+        if not obj.finished_at:
+            return "-"
+        return format_html(
+            '{}<span class="genlook-muted genlook-small">{} {}</span>'
+            '<span class="genlook-muted genlook-small">{} {}</span>',
+            self.total(obj),
+            _("queue"),
+            self.queued(obj),
+            _("Genlook"),
+            self.generating(obj),
+        )
+
+    # Views -----------------------------------------------------------------------------
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, object_id) if object_id else None
+        if obj is not None:
+            extra_context["genlook_can_retry"] = (
+                obj.state == TryOn.State.FAILED and self.has_retry_permission(request)
+            )
+            extra_context["genlook_can_erase"] = bool(obj.shopper_key) and (
+                self.has_erase_permission(request)
+            )
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # Retry -----------------------------------------------------------------------------
+
+    def _retry(self, request: HttpRequest, try_ons: list[TryOn], *, one: bool = False) -> list:
+        done, refused = [], []
+        for try_on in try_ons:
+            try:
+                done.append(tryons.retry(try_on))
+            except (tryons.TryOnRefused, quotas.QuotaExceeded) as exc:
+                refused.append((try_on, exc.message))
+        if done and one:
+            self.message_user(
+                request, _("Sent to Genlook again: this is the new try-on."), messages.SUCCESS
+            )
+        elif done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d try-on sent to Genlook again; the new one is at the top of the list.",
+                    "%d try-ons sent to Genlook again; the new ones are at the top of the list.",
+                    len(done),
+                )
+                % len(done),
+                messages.SUCCESS,
+            )
+        for try_on, reason in refused:
+            self.message_user(
+                request,
+                _("Try-on %(id)s not retried: %(reason)s")
+                % {"id": str(try_on.public_id)[:8], "reason": reason},
+                messages.WARNING,
+            )
+        return done
+
+    @admin.action(description=_("Retry the failed try-ons"), permissions=["retry"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet) -> None:
+        failed = list(queryset.filter(state=TryOn.State.FAILED).select_related("photo"))
+        skipped = queryset.exclude(state=TryOn.State.FAILED).count()
+        self._retry(request, failed)
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d try-on skipped: only failed ones are retried.",
+                    "%d try-ons skipped: only failed ones are retried.",
+                    skipped,
+                )
+                % skipped,
+                messages.INFO,
+            )
+
+    def retry_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_retry_permission(request):
+            raise PermissionDenied
+        try_on = self.get_object(request, object_id)
+        if try_on is None:
+            raise Http404
+        done = self._retry(request, [try_on], one=True)
+        target = done[0] if done else try_on
+        return HttpResponseRedirect(self._url("change", target.pk))
+
+    # Erase this shopper ----------------------------------------------------------------
+
+    def _erase_page(
+        self, request: HttpRequest, keys: list[str], *, action: bool, back: str
+    ) -> TemplateResponse:
+        shown = keys[:CONFIRM_LIST_LIMIT]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Erase these shoppers?") if len(keys) > 1 else _("Erase this shopper?"),
+            "opts": self.opts,
+            "shoppers": [retention.local_data(key) for key in shown],
+            "hidden_count": len(keys) - len(shown),
+            "shopper_keys": ",".join(keys),
+            "action": action,
+            "back_url": back,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "selected": request.POST.getlist(ACTION_CHECKBOX_NAME)[:1],
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/genlook/tryon/erase_shopper.html", context)
+
+    def _erase(self, request: HttpRequest, keys: list[str]) -> None:
+        reports = [retention.erase_shopper(key) for key in keys]
+        self.message_user(
+            request,
+            ngettext(
+                "%(shoppers)d shopper erased here (try-ons: %(try_ons)d, photos: %(photos)d); "
+                "Genlook is asked to erase them too.",
+                "%(shoppers)d shoppers erased here (try-ons: %(try_ons)d, photos: %(photos)d); "
+                "Genlook is asked to erase them too.",
+                len(reports),
+            )
+            % {
+                "shoppers": len(reports),
+                "try_ons": sum(r.try_ons for r in reports),
+                "photos": sum(r.photos for r in reports),
+            },
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Erase these shoppers (GDPR)…"), permissions=["erase"])
+    def erase_shoppers(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Every try-on, photo and file of the selected try-ons' shoppers, here and at
+        Genlook; a confirmation page first, which posts back the shopper keys it listed."""
+        if request.POST.get("confirm") == "yes" and "genlook_shoppers" in request.POST:
+            keys = [key for key in request.POST["genlook_shoppers"].split(",") if key]
+            self._erase(request, keys)
+            return None
+        keys = sorted(set(queryset.exclude(shopper_key="").values_list("shopper_key", flat=True)))
+        if not keys:
+            self.message_user(
+                request,
+                _("The selected try-ons are anonymised already: no shopper to erase."),
+                messages.INFO,
+            )
+            return None
+        return self._erase_page(request, keys, action=True, back=self._url("changelist"))
+
+    def erase_shopper_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_erase_permission(request):
+            raise PermissionDenied
+        try_on = self.get_object(request, object_id)
+        if try_on is None or not try_on.shopper_key:
+            raise Http404
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            self._erase(request, [try_on.shopper_key])
+            return HttpResponseRedirect(self._url("changelist"))
+        return self._erase_page(
+            request, [try_on.shopper_key], action=False, back=self._url("change", try_on.pk)
+        )

@@ -1,0 +1,1 @@
+"""The storefront API (Django REST framework): start a try-on, follow it, erase it."""

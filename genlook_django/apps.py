@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GenlookConfig(AppConfig):
+    name = "genlook_django"
+    label = "genlook"
+    verbose_name = _("Genlook virtual try-on")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from genlook_django import checks  # noqa: F401  (registers the system checks)
+        from genlook_django.registry import register_from_settings
+        from genlook_django.services.retention import connect_user_erasure
+        from genlook_django.services.tryons import connect_signals
+
+        register_from_settings()
+        connect_user_erasure()  # a deleted user's try-ons are erased here and at Genlook
+        connect_signals()  # owed erasures follow try-ons' ends; sign-in keeps try-ons

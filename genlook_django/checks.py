@@ -1,0 +1,290 @@
+"""System checks: ``manage.py check`` says what is wrong with the Genlook set-up."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+from .conf import DEFAULTS, OFFICIAL_BASE_URL, genlook_settings
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "testserver"}  # noqa: S104
+
+
+def _points_at_sandbox(base_url: str) -> bool:
+    parts = urlsplit(base_url)
+    return parts.hostname in LOOPBACK_HOSTS or "/sandbox" in parts.path
+
+
+@register(Tags.compatibility)
+def check_genlook_settings(app_configs=None, **kwargs):
+    messages = []
+    raw = getattr(settings, "GENLOOK", None)
+    if raw is not None and not isinstance(raw, dict):
+        return [Error("settings.GENLOOK must be a dict.", id="genlook.E000")]
+    if not genlook_settings.API_KEY:
+        messages.append(
+            Error(
+                "Genlook API key is missing.",
+                hint='Set GENLOOK = {"API_KEY": "gk_..."}: a key from the Genlook dashboard, '
+                "or, for development, a key listed in GENLOOK_SANDBOX['API_KEYS'] with "
+                "BASE_URL pointing at the sandbox.",
+                id="genlook.E001",
+            )
+        )
+    for key in genlook_settings.unknown_keys():
+        messages.append(
+            Error(
+                f"Unknown Genlook setting {key!r}.",
+                hint="Known settings: " + ", ".join(sorted(DEFAULTS)),
+                id="genlook.E002",
+            )
+        )
+    base_url = str(genlook_settings.BASE_URL or "")
+    if not base_url.startswith(("http://", "https://")):
+        messages.append(
+            Error(
+                f"GENLOOK BASE_URL {base_url!r} is not an http(s) URL.",
+                hint=f"The real API is {OFFICIAL_BASE_URL}.",
+                id="genlook.E003",
+            )
+        )
+    elif not settings.DEBUG and _points_at_sandbox(base_url):
+        messages.append(
+            Warning(
+                "Genlook BASE_URL points at the sandbox while DEBUG is False.",
+                hint=f"Shoppers would get fake try-ons: set BASE_URL to {OFFICIAL_BASE_URL} "
+                "in production.",
+                id="genlook.W001",
+            )
+        )
+    elif not settings.DEBUG and base_url.rstrip("/") != OFFICIAL_BASE_URL:
+        messages.append(
+            Warning(
+                f"Genlook BASE_URL is {base_url!r}, not the official API, while DEBUG is False.",
+                hint=f"Unless this is a proxy of your own, use {OFFICIAL_BASE_URL}.",
+                id="genlook.W004",
+            )
+        )
+    if not settings.DEBUG and apps.is_installed("genlook_django.sandbox"):
+        messages.append(
+            Warning(
+                "genlook_django.sandbox is installed while DEBUG is False.",
+                hint="The sandbox accepts made-up API keys: remove it from INSTALLED_APPS "
+                "(and its URLs) in production.",
+                id="genlook.W002",
+            )
+        )
+    return messages
+
+
+@register(Tags.compatibility)
+def check_product_sync(app_configs=None, **kwargs):
+    from .registry import registered_adapters
+
+    messages = []
+    media_url = str(getattr(settings, "MEDIA_URL", "") or "")
+    relative_media = not urlsplit(media_url).scheme and not media_url.startswith("//")
+    if registered_adapters() and relative_media and not genlook_settings.PUBLIC_BASE_URL:
+        messages.append(
+            Warning(
+                "Product images have relative URLs, which Genlook cannot fetch.",
+                hint=f"MEDIA_URL is {media_url!r}: set GENLOOK['PUBLIC_BASE_URL'] to the "
+                "address the shop is served at (e.g. 'https://shop.example.com'), or serve "
+                "media from a storage with absolute URLs (S3, a CDN).",
+                id="genlook.W003",
+            )
+        )
+    return messages
+
+
+@register(Tags.compatibility)
+def check_storefront(app_configs=None, **kwargs):
+    """The storefront's settings: storage aliases, quotas, Genlook's retention choices."""
+    messages = []
+    storages = getattr(settings, "STORAGES", None) or {"default": {}}
+    for name in ("PHOTOS_STORAGE", "RESULTS_STORAGE"):
+        alias = getattr(genlook_settings, name)
+        if alias not in storages:
+            messages.append(
+                Error(
+                    f"GENLOOK {name} is {alias!r}, which is not in settings.STORAGES.",
+                    hint=f"Known storages: {', '.join(sorted(storages))}.",
+                    id="genlook.E004",
+                )
+            )
+    for name in (
+        "UPLOAD_QUOTA",
+        "TRY_ON_QUOTA",
+        "IP_UPLOAD_QUOTA",
+        "IP_TRY_ON_QUOTA",
+        "UPLOAD_BUDGET",
+    ):
+        value = getattr(genlook_settings, name)
+        valid = value is None or (
+            isinstance(value, list | tuple)
+            and len(value) == 2
+            and (value[0] is None or (isinstance(value[0], int) and value[0] >= 0))
+            and isinstance(value[1], int | float)
+            and value[1] > 0
+        )
+        if not valid:
+            messages.append(
+                Error(
+                    f"GENLOOK {name} must be (count, seconds) or None, not {value!r}.",
+                    hint=f'e.g. GENLOOK["{name}"] = (10, 300): 10 per 5 minutes.',
+                    id="genlook.E005",
+                )
+            )
+    if genlook_settings.KEEP_FOR_DAYS not in (None, 1, 3, 7):
+        messages.append(
+            Error(
+                f"GENLOOK KEEP_FOR_DAYS must be 1, 3, 7 or None, not "
+                f"{genlook_settings.KEEP_FOR_DAYS!r}.",
+                hint="Genlook keeps uploads and results 1, 3 or 7 days; None: the account's "
+                "own retention.",
+                id="genlook.E005",
+            )
+        )
+    return messages
+
+
+def _number_or_none(value, *, minimum: float) -> bool:
+    return value is None or (
+        isinstance(value, int | float) and not isinstance(value, bool) and value >= minimum
+    )
+
+
+@register(Tags.compatibility)
+def check_admin(app_configs=None, **kwargs):
+    """The admin's settings (credits, retention) and the banner's template (docs/admin.md)."""
+    messages = []
+    for name, minimum in (
+        ("LOW_BALANCE_THRESHOLD", 0),
+        ("RETENTION_DAYS", 0),
+        ("STATS_RETENTION_DAYS", 0),
+    ):
+        value = getattr(genlook_settings, name)
+        if not _number_or_none(value, minimum=minimum):
+            messages.append(
+                Error(
+                    f"GENLOOK {name} must be a number of at least {minimum}, or None; "
+                    f"not {value!r}.",
+                    hint=f"e.g. GENLOOK[{name!r}] = {DEFAULTS[name]!r} (the default).",
+                    id="genlook.E020",
+                )
+            )
+    for name in ("CREDITS_CACHE_SECONDS", "CREDITS_SNAPSHOT_INTERVAL"):
+        value = getattr(genlook_settings, name)
+        if value is None or not _number_or_none(value, minimum=0):
+            messages.append(
+                Error(
+                    f"GENLOOK {name} must be a number of seconds, not {value!r}.",
+                    hint=f"e.g. GENLOOK[{name!r}] = {DEFAULTS[name]!r} (the default).",
+                    id="genlook.E020",
+                )
+            )
+    retention = genlook_settings.RETENTION_DAYS
+    reuse = genlook_settings.PHOTO_REUSE_DAYS
+    if (
+        _number_or_none(retention, minimum=0)
+        and retention is not None
+        and isinstance(reuse, int | float)
+        and reuse > retention
+    ):
+        messages.append(
+            Warning(
+                f"GENLOOK PHOTO_REUSE_DAYS ({reuse}) is longer than RETENTION_DAYS "
+                f"({retention}): photos are purged before they stop being offered again.",
+                hint="Make PHOTO_REUSE_DAYS at most RETENTION_DAYS.",
+                id="genlook.W020",
+            )
+        )
+    if apps.is_installed("django.contrib.admin"):
+        from django.template import TemplateDoesNotExist
+        from django.template.loader import get_template
+
+        try:
+            source = get_template("admin/base_site.html").template.source
+        except (TemplateDoesNotExist, AttributeError):
+            source = ""
+        if "genlook_admin_banner" not in source:
+            messages.append(
+                Warning(
+                    "The Genlook credits banner is shown on Genlook's admin pages only.",
+                    hint="List 'genlook_django' above 'django.contrib.admin' in "
+                    "INSTALLED_APPS, or put {% load genlook_admin %}{% genlook_admin_banner %} "
+                    "in the messages block of your own admin/base_site.html.",
+                    id="genlook.W021",
+                )
+            )
+    return messages
+
+
+@register(Tags.security)
+def check_webhooks(app_configs=None, **kwargs):
+    """The webhook receiver's set-up (docs/webhooks.md) and the reconciler's thresholds."""
+    messages = []
+    secrets = genlook_settings.WEBHOOK_SIGNING_SECRETS
+    valid_secrets = secrets is None or (
+        isinstance(secrets, str)
+        or (isinstance(secrets, list | tuple) and all(isinstance(s, str) for s in secrets))
+    )
+    if not valid_secrets:
+        messages.append(
+            Error(
+                "GENLOOK WEBHOOK_SIGNING_SECRETS must be a list of strings.",
+                hint='e.g. GENLOOK["WEBHOOK_SIGNING_SECRETS"] = [os.environ["GENLOOK_WHSEC"]]; '
+                "list the old secret after the new one while rotating.",
+                id="genlook.E010",
+            )
+        )
+    max_age = genlook_settings.RECONCILE_MAX_AGE
+    result_timeout = genlook_settings.RESULT_TIMEOUT
+    if float(max_age) < float(result_timeout):
+        messages.append(
+            Warning(
+                f"GENLOOK RECONCILE_MAX_AGE ({max_age}) is shorter than RESULT_TIMEOUT "
+                f"({result_timeout}).",
+                hint="The reconciler would fail try-ons Genlook may still finish: keep "
+                "RECONCILE_MAX_AGE at least RESULT_TIMEOUT (30 minutes by default).",
+                id="genlook.W013",
+            )
+        )
+    if not genlook_settings.WEBHOOKS:
+        return messages
+    base = str(genlook_settings.PUBLIC_BASE_URL or "")
+    if not base:
+        messages.append(
+            Warning(
+                "GENLOOK WEBHOOKS is on but PUBLIC_BASE_URL is not set: no webhook URL can "
+                "be given to Genlook.",
+                hint="Set GENLOOK['PUBLIC_BASE_URL'] to the address the shop is served at, "
+                "e.g. 'https://shop.example.com'. Results are still polled meanwhile.",
+                id="genlook.W010",
+            )
+        )
+    elif not settings.DEBUG and not base.startswith("https://"):
+        messages.append(
+            Warning(
+                f"GENLOOK PUBLIC_BASE_URL {base!r} is not https while WEBHOOKS is on.",
+                hint="Each webhook URL carries its try-on's token: serve it over https.",
+                id="genlook.W012",
+            )
+        )
+    from .services.webhooks import signing_secrets
+
+    if not genlook_settings.WEBHOOK_CONFIRM and not (valid_secrets and signing_secrets()):
+        messages.append(
+            Warning(
+                "GENLOOK WEBHOOK_CONFIRM is off and no WEBHOOK_SIGNING_SECRETS is set: "
+                "anyone who learns a webhook URL can record a result of their choosing.",
+                hint="Keep WEBHOOK_CONFIRM on (the default: every delivery is checked with "
+                "GET /generations/{id}), or require a signature with "
+                "WEBHOOK_SIGNING_SECRETS.",
+                id="genlook.W011",
+            )
+        )
+    return messages

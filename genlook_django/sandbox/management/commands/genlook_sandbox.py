@@ -1,0 +1,69 @@
+"""``manage.py genlook_sandbox``: serve the Try-On API v1 sandbox on its own port."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from genlook_django.sandbox.testing import SandboxServer
+
+
+def build_server(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    keys: list[str] | None = None,
+    credits: int | None = None,
+    generation_seconds: float | None = None,
+) -> SandboxServer:
+    """The server the command runs (not started), for callers that want it without a CLI."""
+    config: dict[str, Any] = {}
+    if generation_seconds is not None:
+        config["generation_seconds"] = generation_seconds
+    api_keys = dict.fromkeys(keys or [], credits)
+    return SandboxServer(api_keys, host=host, port=port, **config)
+
+
+class Command(BaseCommand):
+    help = "Serve the Genlook Try-On API v1 sandbox standalone (in-memory, for development)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="Address to bind (default 127.0.0.1)."
+        )
+        parser.add_argument("--port", type=int, default=8765, help="Port (default 8765, 0 = any).")
+        parser.add_argument(
+            "--key",
+            action="append",
+            dest="keys",
+            metavar="gk_...",
+            help="An API key to accept (repeatable). Default: the keys of GENLOOK_SANDBOX.",
+        )
+        parser.add_argument("--credits", type=int, help="Starting credits of the --key accounts.")
+        parser.add_argument(
+            "--generation-seconds", type=float, help="How long a generation takes (default 3)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        server = build_server(
+            host=options["host"],
+            port=options["port"],
+            keys=options["keys"],
+            credits=options["credits"],
+            generation_seconds=options["generation_seconds"],
+        ).start()
+        state = server.state
+        self.stdout.write(f"Genlook sandbox serving {server.base_url}")
+        for key in state.api_keys:
+            self.stdout.write(f"  x-api-key: {key} ({state.get_credits(key)} credits)")
+        self.stdout.write("Quit with CONTROL-C.")
+        self.stdout.flush()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()

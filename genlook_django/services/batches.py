@@ -1,0 +1,522 @@
+"""Batch processing: model photos x products, tried on for the catalog.
+
+``create_job`` stores the model photos (normalised, in ``PHOTOS_STORAGE``) and one
+``BatchItem`` per (photo, product); ``start`` enqueues ``genlook.start_batch`` on commit,
+which uploads each photo once (``crop=false``: the whole frame is kept) and fans out one
+``genlook.run_batch_item`` task per item. Every call goes through the shared request budget
+(``RATE_LIMIT``), so however many workers run the items, the shop stays within Genlook's
+rate limit: the budget makes the tasks wait, Genlook never answers 429.
+
+An item is claimed (``queued`` → ``submitting``) by a conditional update, created
+reference-first like a shopper's try-on, and its result stored in ``RESULTS_STORAGE`` under
+``genlook/batches/<job>/``. With a worker the task holds ``/try-on/sync``; run eagerly (no
+worker) it uses ``/try-on`` and ``poll_through`` (the admin's progress page) or ``wait``
+(the command) asks for the results. A create that may have reached Genlook is never sent
+again (``SUBMISSION_UNCERTAIN``), as for shoppers.
+
+``genlook_batch`` runs a job in its own threads (``run_in_process``) or hands it to the
+workers. Results are a gallery per product (``gallery``); ``use_as_catalog_image`` copies
+one into the field the product's adapter names (``catalog_image_field``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.db import close_old_connections, connection, models, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from genlook_django import registry
+from genlook_django.client import (
+    DownloadTooLarge,
+    Generation,
+    GenlookClient,
+    GenlookError,
+    ImageFile,
+    InsufficientCreditsError,
+    NotFoundError,
+)
+from genlook_django.conf import genlook_settings
+from genlook_django.models import BatchItem, BatchJob, BatchPhoto
+
+from . import catalog, files, photos, results
+from .genlook import get_client
+
+logger = logging.getLogger("genlook_django.batches")
+
+State = BatchItem.State
+TRANSIENT_ERRORS = results.TRANSIENT_ERRORS
+EXTERNAL_USER_ID = "genlook-batch"  # the batches' photos at Genlook: never a shopper's key
+IMAGE_ID_MARGIN = timedelta(hours=1)
+
+
+class BatchError(Exception):
+    """The job cannot be created as asked (no photo, no product, a bad photo)."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    completed: int
+    failed: int
+
+    @property
+    def done(self) -> int:
+        return self.completed + self.failed
+
+    @property
+    def open(self) -> int:
+        return self.total - self.done
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 100
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "total": self.total,
+            "completed": self.completed,
+            "failed": self.failed,
+            "open": self.open,
+            "percent": self.percent,
+        }
+
+
+# -- Creating and starting ---------------------------------------------------------------------
+
+
+def product_label(product: models.Model) -> str:
+    return f"{registry.get_adapter(product).label}:{product.pk}"
+
+
+def create_job(
+    *,
+    photos_in: Sequence[tuple[str, bytes]],
+    products: Iterable[models.Model],
+    name: str = "",
+    user: Any = None,
+    watermark: bool = False,
+) -> BatchJob:
+    """A job of every (photo, product) pair, ``queued``; ``photos_in`` is
+    ``[(label, bytes)]``. Raises ``BatchError`` (or ``photos.PhotoError``)."""
+    unique: dict[tuple[int, str], models.Model] = {}
+    for product in products:
+        registry.get_adapter(product)  # NotRegistered for a model without an adapter
+        content_type = ContentType.objects.get_for_model(product, for_concrete_model=False)
+        unique[(content_type.pk, str(product.pk))] = product
+    if not photos_in:
+        raise BatchError("Choose at least one model photo.")
+    if not unique:
+        raise BatchError("Choose at least one product.")
+    normalised = [(label, photos.normalise(content)) for label, content in photos_in]
+    storage = files.photos_storage()
+    with transaction.atomic():
+        job = BatchJob.objects.create(
+            name=name[:200],
+            watermark=watermark,
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        stored = []
+        for label, photo in normalised:
+            stored.append(
+                BatchPhoto.objects.create(
+                    job=job,
+                    label=label[:200],
+                    file_name=files.save(
+                        storage, f"genlook/batches/{job.pk}/{uuid.uuid4().hex}.jpg", photo.content
+                    ),
+                    width=photo.width,
+                    height=photo.height,
+                )
+            )
+        BatchItem.objects.bulk_create(
+            [
+                BatchItem(
+                    job=job,
+                    photo=photo,
+                    content_type_id=content_type_id,
+                    object_id=object_id,
+                    product_label=f"{product}"[:255],
+                )
+                for photo in stored
+                for (content_type_id, object_id), product in unique.items()
+            ]
+        )
+    return job
+
+
+def start(job: BatchJob) -> None:
+    """Mark the job running and enqueue ``genlook.start_batch`` once the transaction commits."""
+    BatchJob.objects.filter(pk=job.pk, state=BatchJob.State.QUEUED).update(
+        state=BatchJob.State.RUNNING, started_at=timezone.now()
+    )
+    job_id = job.pk
+
+    def enqueue() -> None:
+        from genlook_django import tasks
+
+        tasks.start_batch.delay(job_id)
+
+    transaction.on_commit(enqueue)
+
+
+def mark_running(job: BatchJob) -> None:
+    BatchJob.objects.filter(pk=job.pk, state=BatchJob.State.QUEUED).update(
+        state=BatchJob.State.RUNNING, started_at=timezone.now()
+    )
+
+
+def cancel(job: BatchJob) -> int:
+    """Fail every item not sent yet; returns how many. Items already at Genlook finish."""
+    count = BatchItem.objects.filter(job=job, state=State.QUEUED).update(
+        state=State.FAILED,
+        error_code="CANCELLED",
+        error_message="Cancelled before it was sent.",
+        finished_at=timezone.now(),
+    )
+    BatchJob.objects.filter(pk=job.pk).exclude(state=BatchJob.State.DONE).update(
+        state=BatchJob.State.CANCELLED
+    )
+    _finish_if_done(job.pk)
+    return count
+
+
+# -- Photos ----------------------------------------------------------------------------------
+
+
+def ensure_uploaded(photo: BatchPhoto, client: GenlookClient, *, force: bool = False) -> str:
+    """The photo's ``imageId`` while it lives at Genlook, else a fresh upload
+    (``crop=false``: a model photo keeps its whole frame)."""
+    now = timezone.now()
+    expires = photo.genlook_image_expires_at
+    if photo.genlook_image_id and not force and expires and expires > now + IMAGE_ID_MARGIN:
+        return photo.genlook_image_id
+    with files.photos_storage().open(photo.file_name, "rb") as stored:
+        content = stored.read()
+    keep_for_days = genlook_settings.KEEP_FOR_DAYS
+    uploaded = client.upload_image(
+        ImageFile(content, filename="model.jpg", content_type="image/jpeg"),
+        crop=False,
+        external_user_id=EXTERNAL_USER_ID,
+        keep_for_days=keep_for_days,
+    )
+    photo.genlook_image_id = uploaded.image_id
+    photo.genlook_image_expires_at = now + timedelta(days=keep_for_days or 1)
+    BatchPhoto.objects.filter(pk=photo.pk).update(
+        genlook_image_id=photo.genlook_image_id,
+        genlook_image_expires_at=photo.genlook_image_expires_at,
+    )
+    return uploaded.image_id
+
+
+def prepare(job_id: int, *, client: GenlookClient | None = None) -> list[int]:
+    """Upload the job's photos (once each); the ids of its items still to send. A photo
+    Genlook refuses fails its items. Transient errors are raised (the task retries)."""
+    job = BatchJob.objects.filter(pk=job_id).first()
+    if job is None or job.state in (BatchJob.State.DONE, BatchJob.State.CANCELLED):
+        return []
+    mark_running(job)
+    client = client or get_client()
+    for photo in job.photos.all():
+        try:
+            ensure_uploaded(photo, client)
+        except TRANSIENT_ERRORS:
+            raise
+        except (GenlookError, FileNotFoundError) as exc:
+            code = getattr(exc, "code", None) or "PHOTO_REJECTED"
+            _fail_items(BatchItem.objects.filter(photo=photo, state=State.QUEUED), code, str(exc))
+    _finish_if_done(job.pk)
+    return list(BatchItem.objects.filter(job=job, state=State.QUEUED).values_list("pk", flat=True))
+
+
+# -- One item ---------------------------------------------------------------------------------
+
+
+def _fail_items(queryset: Any, code: str, message: str) -> int:
+    return queryset.filter(state__in=BatchItem.OPEN_STATES).update(
+        state=State.FAILED,
+        error_code=code[:64],
+        error_message=message[:4000],
+        finished_at=timezone.now(),
+    )
+
+
+def fail(item: BatchItem, code: str, message: str) -> bool:
+    failed = _fail_items(BatchItem.objects.filter(pk=item.pk), code, message)
+    if failed:
+        item.state, item.error_code, item.error_message = State.FAILED, code, message
+        logger.info("Batch item %s failed: %s %s", item.pk, code, message)
+        _finish_if_done(item.job_id)
+    return bool(failed)
+
+
+def _finish_if_done(job_id: int) -> None:
+    if not BatchItem.objects.filter(job_id=job_id, state__in=BatchItem.OPEN_STATES).exists():
+        BatchJob.objects.filter(
+            pk=job_id, state__in=(BatchJob.State.QUEUED, BatchJob.State.RUNNING)
+        ).update(state=BatchJob.State.DONE, finished_at=timezone.now())
+        BatchJob.objects.filter(pk=job_id, finished_at__isnull=True).update(
+            finished_at=timezone.now()
+        )
+
+
+def run_item(
+    item_id: int,
+    *,
+    wait: bool,
+    client: GenlookClient | None = None,
+    raise_transient: bool = False,
+) -> str:
+    """Send one queued item; ``"done"`` (final), ``"poll"`` (pending) or ``"missing"``.
+
+    ``raise_transient``: a transient failure that certainly created nothing puts the item
+    back to ``queued`` and is re-raised (for Celery to retry); otherwise it fails it.
+    """
+    claimed = BatchItem.objects.filter(pk=item_id, state=State.QUEUED).update(
+        state=State.SUBMITTING
+    )
+    item = BatchItem.objects.select_related("photo", "job", "content_type").filter(pk=item_id)
+    item = item.first()
+    if item is None:
+        return "missing"
+    if not claimed:
+        if item.state == State.SUBMITTING:  # redelivered after a worker died mid-call
+            fail(item, "SUBMISSION_INTERRUPTED", "Interrupted after it may have reached Genlook.")
+        return "done" if item.is_final else "poll"
+    product = item.product
+    if product is None:
+        fail(item, "PRODUCT_UNAVAILABLE", "The product was deleted before submission.")
+        return "done"
+    client = client or get_client()
+    try:
+        image_id = ensure_uploaded(item.photo, client)
+        generation = catalog.create_try_on(
+            product,
+            person=image_id,
+            wait=wait,
+            client=client,
+            external_user_id=EXTERNAL_USER_ID,
+            watermark=item.job.watermark,
+            keep_for_days=genlook_settings.KEEP_FOR_DAYS,
+        )
+    except InsufficientCreditsError as exc:
+        fail(item, "INSUFFICIENT_CREDITS", str(exc))
+        return "done"
+    except GenlookError as exc:
+        if exc.may_have_been_processed:
+            fail(item, "SUBMISSION_UNCERTAIN", f"Genlook may have accepted it ({exc}).")
+            return "done"
+        if isinstance(exc, TRANSIENT_ERRORS):
+            if raise_transient:
+                BatchItem.objects.filter(pk=item.pk, state=State.SUBMITTING).update(
+                    state=State.QUEUED
+                )
+                raise
+            fail(item, "GENLOOK_UNAVAILABLE", str(exc))
+            return "done"
+        fail(item, exc.code or type(exc).__name__, str(exc))
+        return "done"
+    except Exception as exc:  # the adapter, the storage: recorded, not left hanging
+        logger.exception("Batch item %s could not be submitted", item.pk)
+        fail(item, "SUBMISSION_ERROR", f"{type(exc).__name__}: {exc}")
+        return "done"
+    now = timezone.now()
+    BatchItem.objects.filter(pk=item.pk, state=State.SUBMITTING).update(
+        state=State.PENDING, generation_id=generation.id, submitted_at=now, last_checked_at=now
+    )
+    item.state, item.generation_id = State.PENDING, generation.id
+    if generation.is_finished:
+        try:
+            ingest(item, generation, client=client)
+        except TRANSIENT_ERRORS as exc:
+            logger.info("Result of batch item %s not downloaded yet: %s", item.pk, exc)
+            return "poll"
+        return "done"
+    return "poll"
+
+
+def ingest(item: BatchItem, generation: Generation, *, client: GenlookClient) -> BatchItem:
+    """Record a generation's outcome on its item (idempotent, like ``results.ingest``)."""
+    current = BatchItem.objects.filter(pk=item.pk).first()
+    if current is None or current.is_final or not generation.is_finished:
+        return current or item
+    if generation.is_failed:
+        fail(current, generation.error_code or "GENERATION_FAILED", generation.error_message or "")
+        return current
+    if not generation.result_image_url:
+        fail(current, "RESULT_MISSING", "Genlook reported no result image.")
+        return current
+    try:
+        content = client.download(generation.result_image_url, max_bytes=results.MAX_RESULT_BYTES)
+    except (DownloadTooLarge, NotFoundError) as exc:
+        fail(current, "RESULT_MISSING", str(exc))
+        return current
+    storage = files.results_storage()
+    name = files.save(storage, f"genlook/batches/{current.job_id}/result-{current.pk}.jpg", content)
+    updated = BatchItem.objects.filter(pk=current.pk, state__in=BatchItem.OPEN_STATES).update(
+        state=State.COMPLETED,
+        result_file=name,
+        finished_at=timezone.now(),
+        error_code="",
+        error_message="",
+    )
+    if not updated:
+        files.delete_quietly(storage, name)
+    else:
+        current.state, current.result_file = State.COMPLETED, name
+        _finish_if_done(current.job_id)
+    return current
+
+
+def poll_once(item: BatchItem, *, client: GenlookClient) -> BatchItem:
+    """Ask Genlook once about a pending item; a lost generation fails it."""
+    if item.state != State.PENDING or not item.generation_id:
+        return item
+    if item.submitted_at and timezone.now() - item.submitted_at > timedelta(
+        seconds=float(genlook_settings.RESULT_TIMEOUT)
+    ):
+        fail(item, "TIMED_OUT", "No result in time; given up.")
+        return item
+    BatchItem.objects.filter(pk=item.pk).update(last_checked_at=timezone.now())
+    try:
+        generation = client.get_generation(item.generation_id)
+    except NotFoundError as exc:
+        fail(item, "GENERATION_LOST", str(exc))
+        return item
+    return ingest(item, generation, client=client)
+
+
+def poll_through(job: BatchJob, *, limit: int = 20) -> int:
+    """For deployments without a worker: check the job's pending items whose last check is
+    older than ``STATUS_POLL_INTERVAL`` (at most ``limit``), never waiting on the budget.
+    Returns how many were checked."""
+    if not results.poll_through_enabled():
+        return 0
+    stale = timezone.now() - timedelta(seconds=float(genlook_settings.STATUS_POLL_INTERVAL))
+    pending = BatchItem.objects.filter(job=job, state=State.PENDING).filter(
+        Q(last_checked_at__isnull=True) | Q(last_checked_at__lte=stale)
+    )[:limit]
+    client = get_client(max_retries=0, rate_wait_timeout=0)
+    checked = 0
+    for item in pending:
+        try:
+            poll_once(item, client=client)
+        except (*TRANSIENT_ERRORS, GenlookError) as exc:
+            logger.info("Batch item %s check put off: %s", item.pk, exc)
+            break
+        checked += 1
+    return checked
+
+
+# -- Progress, in-process runs, the gallery ---------------------------------------------------
+
+
+def progress(job: BatchJob) -> Progress:
+    counts = BatchItem.objects.filter(job=job).aggregate(
+        total=Count("pk"),
+        completed=Count("pk", filter=Q(state=State.COMPLETED)),
+        failed=Count("pk", filter=Q(state=State.FAILED)),
+    )
+    return Progress(counts["total"], counts["completed"], counts["failed"])
+
+
+def run_in_process(
+    job: BatchJob,
+    *,
+    workers: int = 4,
+    on_item: Callable[[BatchItem], Any] | None = None,
+    poll_interval: float = 2.0,
+) -> Progress:
+    """Run a job here, no worker needed, within the shared request budget; ``on_item`` is
+    called with each item once it is final.
+
+    With ``workers`` > 1 (and a database that takes concurrent writes: not SQLite), that
+    many threads each hold ``/try-on/sync`` for one item at a time: one request per item.
+    Otherwise the items are created one after the other with ``/try-on`` and then polled
+    every ``poll_interval`` seconds, from this thread only.
+    """
+    mark_running(job)
+    client = get_client()
+    ids = prepare(job.pk, client=client)
+    for failed in BatchItem.objects.filter(job=job, state=State.FAILED):
+        if on_item:  # already, e.g. a photo Genlook refused
+            on_item(failed)
+    threaded = workers > 1 and connection.vendor != "sqlite"
+
+    def one(item_id: int) -> None:
+        if threaded:
+            close_old_connections()
+        try:
+            outcome = run_item(item_id, wait=threaded, client=client)
+            if outcome == "done" and on_item:
+                on_item(BatchItem.objects.get(pk=item_id))
+        finally:
+            if threaded:
+                close_old_connections()
+
+    if threaded:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(one, ids))
+    else:
+        for item_id in ids:
+            one(item_id)
+    while True:
+        pending = list(BatchItem.objects.filter(job=job, state=State.PENDING))
+        if not pending:
+            break
+        time.sleep(poll_interval)
+        for item in pending:
+            try:
+                item = poll_once(item, client=client)
+            except TRANSIENT_ERRORS as exc:
+                logger.info("Batch item %s: %s", item.pk, exc)
+                continue
+            if item.is_final and on_item:
+                on_item(item)
+    _finish_if_done(job.pk)
+    return progress(job)
+
+
+def gallery(product: models.Model) -> list[BatchItem]:
+    """Every completed batch try-on of this product, newest first."""
+    content_type = ContentType.objects.get_for_model(product, for_concrete_model=False)
+    return list(
+        BatchItem.objects.filter(
+            content_type=content_type, object_id=str(product.pk), state=State.COMPLETED
+        )
+        .select_related("photo", "job")
+        .order_by("-finished_at")
+    )
+
+
+def catalog_image_field(item: BatchItem) -> str | None:
+    """The product field ``use_as_catalog_image`` fills, if its adapter names one."""
+    try:
+        adapter = registry.get_adapter(item.content_type.model_class())
+    except (registry.NotRegistered, LookupError, TypeError):
+        return None
+    return adapter.catalog_image_field
+
+
+def use_as_catalog_image(item: BatchItem) -> models.Model:
+    """Copy a completed item's image into its product's ``catalog_image_field`` (the
+    product is saved, which syncs it like any save)."""
+    field = catalog_image_field(item)
+    product = item.product
+    if item.state != State.COMPLETED or not field or product is None:
+        raise BatchError("This try-on cannot be used as a catalog image.")
+    with files.results_storage().open(item.result_file, "rb") as stored:
+        content = stored.read()
+    getattr(product, field).save(f"tryon-{item.job_id}-{item.pk}.jpg", ContentFile(content))
+    BatchItem.objects.filter(pk=item.pk).update(used_as_catalog_image_at=timezone.now())
+    return product

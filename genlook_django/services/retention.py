@@ -1,0 +1,249 @@
+"""Retention and erasure of shoppers' data kept here.
+
+``purge_expired()`` (``manage.py genlook_purge``, the task ``genlook.purge_expired``):
+
+- photos (``ShopperPhoto`` rows and files) and result images older than ``RETENTION_DAYS``
+  are deleted; the try-on rows stay for the statistics, anonymised (no shopper key, no
+  result file, no raw answer from Genlook), and so do add-to-cart events (no shopper key);
+  webhook deliveries (their sender's address, headers and body) are deleted;
+- try-on rows, add-to-cart events and credit snapshots older than ``STATS_RETENTION_DAYS``
+  are deleted.
+
+Genlook's own copies follow ``KEEP_FOR_DAYS`` (1, 3 or 7 days), so the purge sends nothing.
+
+``erase_shopper(key)`` (the admin's "erase this shopper", ``manage.py genlook_erase``, and a
+deleted Django user): every try-on, photo, file, add-to-cart event and quota record of the
+key goes at once, and ``DELETE /customers/{key}`` is enqueued on commit (a Celery task,
+retried while Genlook cannot be reached).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from genlook_django.conf import genlook_settings
+from genlook_django.models import (
+    CreditSnapshot,
+    FunnelEvent,
+    ShopperPhoto,
+    TryOn,
+    UsageRecord,
+    WebhookDelivery,
+)
+
+from . import files, shoppers
+
+logger = logging.getLogger("genlook_django.retention")
+
+BATCH = 500
+
+
+@dataclass
+class PurgeReport:
+    photos: int = 0  # photos deleted (row and file)
+    results: int = 0  # result images deleted
+    try_ons_anonymised: int = 0
+    funnel_events_anonymised: int = 0
+    webhook_deliveries_deleted: int = 0
+    try_ons_deleted: int = 0  # past STATS_RETENTION_DAYS
+    funnel_events_deleted: int = 0
+    snapshots_deleted: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _batches(pks: Iterable[int]) -> Iterator[list[int]]:
+    batch: list[int] = []
+    for pk in pks:
+        batch.append(pk)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _days(name: str) -> float | None:
+    value = getattr(genlook_settings, name)
+    return None if value is None else float(value)
+
+
+def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
+    """Apply ``RETENTION_DAYS`` and ``STATS_RETENTION_DAYS``; with ``dry_run``, only count."""
+    now = now or timezone.now()
+    report = PurgeReport()
+    days = _days("RETENTION_DAYS")
+    if days is not None:
+        _purge_personal_data(now - timedelta(days=days), report, dry_run)
+    stats_days = _days("STATS_RETENTION_DAYS")
+    if stats_days is not None:
+        _purge_statistics(now - timedelta(days=stats_days), report, dry_run)
+    if not dry_run:
+        logger.info("Genlook purge: %s", report.as_dict())
+    return report
+
+
+def _purge_personal_data(cutoff: datetime, report: PurgeReport, dry_run: bool) -> None:
+    photos = ShopperPhoto.objects.filter(created_at__lt=cutoff)
+    old_try_ons = TryOn.objects.filter(created_at__lt=cutoff)
+    with_result = old_try_ons.exclude(result_file="")
+    personal = old_try_ons.filter(~Q(shopper_key="") | ~Q(result_file="") | ~Q(raw={}))
+    events = FunnelEvent.objects.filter(created_at__lt=cutoff).exclude(shopper_key="")
+    deliveries = WebhookDelivery.objects.filter(received_at__lt=cutoff)
+    if dry_run:
+        report.webhook_deliveries_deleted = deliveries.count()
+        report.photos = photos.count()
+        report.results = with_result.count()
+        report.try_ons_anonymised = personal.count()
+        report.funnel_events_anonymised = events.count()
+        return
+
+    storage = files.photos_storage()
+    for batch in _batches(list(photos.values_list("pk", flat=True))):
+        for name in ShopperPhoto.objects.filter(pk__in=batch).values_list("file_name", flat=True):
+            files.delete_quietly(storage, name)
+        deleted, _by_model = ShopperPhoto.objects.filter(pk__in=batch).delete()
+        report.photos += deleted
+    storage = files.results_storage()
+    for batch in _batches(list(with_result.values_list("pk", flat=True))):
+        for name in TryOn.objects.filter(pk__in=batch).values_list("result_file", flat=True):
+            files.delete_quietly(storage, name)
+        report.results += len(batch)
+    for batch in _batches(list(personal.values_list("pk", flat=True))):
+        report.try_ons_anonymised += TryOn.objects.filter(pk__in=batch).update(
+            shopper_key="", result_file="", raw={}, webhook_token_hash=""
+        )
+    report.funnel_events_anonymised = events.update(shopper_key="")
+    report.webhook_deliveries_deleted, _by_model = deliveries.delete()
+
+
+def _purge_statistics(cutoff: datetime, report: PurgeReport, dry_run: bool) -> None:
+    try_ons = TryOn.objects.filter(created_at__lt=cutoff)
+    events = FunnelEvent.objects.filter(created_at__lt=cutoff)
+    snapshots = CreditSnapshot.objects.filter(taken_at__lt=cutoff)
+    if dry_run:
+        report.try_ons_deleted = try_ons.count()
+        report.funnel_events_deleted = events.count()
+        report.snapshots_deleted = snapshots.count()
+        return
+    storage = files.results_storage()
+    for batch in _batches(list(try_ons.values_list("pk", flat=True))):
+        # Only when RETENTION_DAYS is off (None) can such an old row still have a file.
+        for name in (
+            TryOn.objects.filter(pk__in=batch)
+            .exclude(result_file="")
+            .values_list("result_file", flat=True)
+        ):
+            files.delete_quietly(storage, name)
+        report.try_ons_deleted += _delete_try_ons(batch)
+    report.funnel_events_deleted, _by_model = events.delete()
+    report.snapshots_deleted, _by_model = snapshots.delete()
+
+
+def _delete_try_ons(pks: list[int]) -> int:
+    _total, by_model = TryOn.objects.filter(pk__in=pks).delete()
+    return by_model.get(TryOn._meta.label, 0)
+
+
+# -- Erasure ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ErasureReport:
+    shopper_key: str
+    try_ons: int = 0
+    photos: int = 0
+    funnel_events: int = 0
+    usage_records: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.try_ons + self.photos + self.funnel_events + self.usage_records
+
+
+def local_data(shopper_key: str) -> ErasureReport:
+    """What ``erase_shopper`` would delete here, counted."""
+    return ErasureReport(
+        shopper_key=shopper_key,
+        try_ons=TryOn.objects.filter(shopper_key=shopper_key).count(),
+        photos=ShopperPhoto.objects.filter(shopper_key=shopper_key).count(),
+        funnel_events=FunnelEvent.objects.filter(shopper_key=shopper_key).count(),
+        usage_records=UsageRecord.objects.filter(shopper_key=shopper_key).count(),
+    )
+
+
+def erase_shopper(shopper_key: str, *, remote: bool = True) -> ErasureReport:
+    """Delete everything kept here for ``shopper_key`` (files first, then rows), and on
+    commit enqueue ``DELETE /customers/{shopper_key}`` at Genlook (unless ``remote`` is
+    False). Files that cannot be deleted are logged, never block the rest."""
+    if not shopper_key:
+        raise ValueError("An empty shopper key names nobody.")
+    report = ErasureReport(shopper_key=shopper_key)
+    with transaction.atomic():
+        results = files.results_storage()
+        try_ons = TryOn.objects.filter(shopper_key=shopper_key)
+        for name in try_ons.exclude(result_file="").values_list("result_file", flat=True):
+            files.delete_quietly(results, name)
+        photos_storage = files.photos_storage()
+        photos = ShopperPhoto.objects.filter(shopper_key=shopper_key)
+        for name in photos.values_list("file_name", flat=True):
+            files.delete_quietly(photos_storage, name)
+        report.funnel_events, _ = FunnelEvent.objects.filter(shopper_key=shopper_key).delete()
+        report.try_ons = _delete_try_ons(list(try_ons.values_list("pk", flat=True)))
+        report.photos, _ = photos.delete()
+        report.usage_records, _ = UsageRecord.objects.filter(shopper_key=shopper_key).delete()
+        if remote:
+            transaction.on_commit(lambda: _enqueue_remote_erasure(shopper_key), robust=True)
+    logger.info(
+        "Erased shopper %s…: %s try-on(s), %s photo(s)",
+        shopper_key[:8],
+        report.try_ons,
+        report.photos,
+    )
+    return report
+
+
+def _enqueue_remote_erasure(shopper_key: str) -> None:
+    from genlook_django import tasks
+
+    tasks.erase_shopper_at_genlook.delay(shopper_key)
+
+
+# -- A deleted Django user -----------------------------------------------------------------------
+
+
+def user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """``post_delete`` of the user model: once the deletion commits, a task erases the
+    user's try-ons, photos and events here and at Genlook. Nothing is enqueued for a user
+    who never used try-on. Makes no network call itself, and never blocks the deletion."""
+    shopper_key = shoppers.user_key(instance.pk)
+    if not local_data(shopper_key).total:
+        return
+
+    def enqueue() -> None:
+        from genlook_django import tasks
+
+        tasks.erase_shopper.delay(shopper_key)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def connect_user_erasure() -> None:
+    """Called when the app is ready: erase a user's data when the user is deleted."""
+    from django.conf import settings
+    from django.db.models.signals import post_delete
+
+    post_delete.connect(
+        user_deleted,
+        sender=settings.AUTH_USER_MODEL,
+        dispatch_uid="genlook_django.retention.user_deleted",
+    )

@@ -1,0 +1,479 @@
+"""Webhooks: the per-try-on URL, the delivery log, and processing a delivery.
+
+Genlook's v1 documents no webhooks; its older API page documents a ``webhook_url`` and a
+completion payload, signed by nothing. So a delivery is only ever a *hint*:
+
+1. ``url_for_submission`` gives each try-on its own URL, ``PUBLIC_BASE_URL`` +
+   ``/webhooks/<token>/``: the token is ``secrets.token_urlsafe(32)`` and only its SHA-256
+   is stored (``TryOn.webhook_token_hash``), so a leaked database lets nobody post.
+2. ``receive`` authenticates a delivery (the signature when ``WEBHOOK_SIGNING_SECRETS``
+   is set, then the token), parses it (the classic or the v1 shape) and stores it,
+   whatever the verdict, in one INSERT (bounded body, headers without anything
+   secret-looking, remote address, verdict and reason): the checks only read, so nothing
+   is written before authentication, and a crash in them still stores the delivery. An
+   accepted one is deduplicated on ``generation:status`` (a unique constraint) and its
+   processing enqueued on commit. Nothing about a result is written before that.
+3. ``process`` (in the Celery task) confirms the try-on's state with
+   ``GET /generations/{id}`` (``WEBHOOK_CONFIRM``, on by default) and hands *Genlook's*
+   answer to ``results.ingest``, the same function polling uses; the payload's own
+   result URL is never fetched. A hint Genlook contradicts is recorded (outcome
+   ``ignored``) and what Genlook says is ingested. A finished try-on never moves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import json
+import logging
+import re
+import secrets
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import F
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from genlook_django.client import Generation, GenlookClient, GenlookError, NotFoundError
+from genlook_django.conf import genlook_settings
+from genlook_django.models import TryOn, WebhookDelivery
+from genlook_django.signals import webhook_received
+
+from . import results
+from .genlook import get_client
+from .webhook_payloads import PayloadError, WebhookHint, parse_payload
+from .webhook_signatures import SignatureError, verify_signature
+
+logger = logging.getLogger("genlook_django.webhooks")
+
+Verdict = WebhookDelivery.Verdict
+Outcome = WebhookDelivery.Outcome
+
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+# Header names whose values are never stored (shown as REDACTED, so their presence is).
+SECRET_HEADER = re.compile(
+    r"cookie|authorization|secret|token|passw|api[-_]?key|session|csrf|credential", re.I
+)
+REDACTED = "[redacted]"
+MAX_HEADERS = 64
+MAX_HEADER_VALUE = 1024
+MAX_HEADER_NAME = 128
+# Statuses a hint is deduplicated on; anything else shares one "OTHER" slot per generation,
+# so a token holder cannot make Genlook be asked again and again with made-up statuses.
+DEDUPE_STATUSES = frozenset({"PENDING", "PROCESSING", "COMPLETED", "FAILED"})
+
+
+class NotReady(Exception):
+    """The try-on has no generation id yet: its submission has not finished recording it."""
+
+
+# Worth processing again a little later.
+RETRYABLE: tuple[type[Exception], ...] = (*results.TRANSIENT_ERRORS, NotReady)
+
+
+# -- Settings ----------------------------------------------------------------------------------
+
+
+def enabled() -> bool:
+    return bool(genlook_settings.WEBHOOKS)
+
+
+def signing_secrets() -> list[str]:
+    """``WEBHOOK_SIGNING_SECRETS`` as a list of non-empty strings (one string is one secret)."""
+    value = genlook_settings.WEBHOOK_SIGNING_SECRETS or []
+    if isinstance(value, str):
+        value = [value]
+    return [str(secret) for secret in value if secret]
+
+
+# -- The per-try-on URL ------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def url_for_submission(try_on: TryOn) -> str | None:
+    """A fresh webhook URL for this try-on (its token's hash stored on the row), or None
+    when webhooks are off, ``PUBLIC_BASE_URL`` is not set, or the URLs are not included."""
+    base = genlook_settings.PUBLIC_BASE_URL
+    if not enabled() or not base:
+        return None
+    token = secrets.token_urlsafe(32)
+    try:
+        path = reverse("genlook:webhook", kwargs={"token": token})
+    except NoReverseMatch:
+        logger.warning("WEBHOOKS is on but genlook_django.urls is not included: no webhook_url.")
+        return None
+    digest = hash_token(token)
+    TryOn.objects.filter(pk=try_on.pk).update(webhook_token_hash=digest)
+    try_on.webhook_token_hash = digest
+    return str(base).rstrip("/") + path
+
+
+# -- Receiving ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the view answers: ``status_code`` and a JSON body ``{"status", "reason"}``."""
+
+    status_code: int
+    status: str  # accepted, duplicate, ignored, rejected
+    reason: str = ""
+    delivery: WebhookDelivery | None = None
+
+    def body(self) -> dict[str, str]:
+        body = {"status": self.status}
+        if self.reason:
+            body["reason"] = self.reason
+        return body
+
+
+def clean_headers(meta: Mapping[str, Any]) -> dict[str, str]:
+    """The request's HTTP headers from a WSGI environ, secret-looking values redacted,
+    each value and their number bounded."""
+    headers: dict[str, str] = {}
+    for key, value in meta.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key
+        else:
+            continue
+        name = name.replace("_", "-").title()[:MAX_HEADER_NAME]
+        text = str(value)
+        headers[name] = REDACTED if SECRET_HEADER.search(name) else text[:MAX_HEADER_VALUE]
+        if len(headers) >= MAX_HEADERS:
+            break
+    return headers
+
+
+def _ip(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
+def _text(body: bytes) -> str:
+    # NUL cannot be stored in a PostgreSQL text column.
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
+def _dedupe_key(hint: WebhookHint) -> str:
+    status = hint.status if hint.status in DEDUPE_STATUSES else "OTHER"
+    return f"{hint.generation_id}:{status}"
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What the checks found: a refusal (``status_code``, ``reason``) or an accepted hint."""
+
+    status_code: int
+    reason: str = ""
+    try_on_id: int | None = None
+    hint: WebhookHint | None = None
+    final: bool = False
+
+    def fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {"try_on_id": self.try_on_id}
+        if self.hint is not None:
+            fields["generation_id"] = self.hint.generation_id
+            fields["status_hint"] = self.hint.status[:32]
+        return fields
+
+
+def _find_try_on(token: str) -> tuple[int, str, str] | None:
+    """(pk, generation id, state) of the try-on holding this token, if any.
+
+    The hottest query of the receiver, so one plain SELECT rather than the ORM's compiler
+    (which costs ten times the query itself on SQLite).
+    """
+    if not TOKEN_PATTERN.match(token or ""):
+        return None
+    db = connections[router.db_for_read(TryOn)]
+    quote, meta = db.ops.quote_name, TryOn._meta
+    columns = ", ".join(
+        quote(column)
+        for column in (
+            meta.pk.column,
+            meta.get_field("generation_id").column,
+            meta.get_field("state").column,
+        )
+    )
+    where = quote(meta.get_field("webhook_token_hash").column)
+    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {where} = %s"  # noqa: S608
+    with db.cursor() as cursor:
+        cursor.execute(sql, [hash_token(token)])
+        row = cursor.fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def _check(token: str, body: bytes, signature: str | None) -> _Checked:
+    """Authenticate and parse a delivery; reads, never writes."""
+    # 1. Authentication: the signature (when secrets are set), then the token.
+    secrets_ = signing_secrets()
+    if secrets_:
+        try:
+            verify_signature(
+                body, signature, secrets_, tolerance=float(genlook_settings.WEBHOOK_TOLERANCE)
+            )
+        except SignatureError as exc:
+            return _Checked(401, exc.reason)
+    found = _find_try_on(token)
+    if found is None:
+        return _Checked(404, "unknown_token")
+    try_on_id, generation_id, state = found
+
+    # 2. The payload: the classic or the v1 shape, naming this try-on's generation.
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return _Checked(400, "malformed_json", try_on_id)
+    try:
+        hint = parse_payload(data)
+    except PayloadError:
+        return _Checked(400, "unknown_payload", try_on_id)
+    if len(hint.generation_id) > 255:
+        return _Checked(400, "unknown_payload", try_on_id)
+    if generation_id and hint.generation_id != generation_id:
+        return _Checked(409, "generation_mismatch", try_on_id, hint)
+    return _Checked(202, "", try_on_id, hint, final=state in TryOn.FINAL_STATES)
+
+
+def receive(
+    *,
+    token: str,
+    body: bytes,
+    truncated: bool = False,
+    headers: Mapping[str, str],
+    signature: str | None,
+    remote_addr: str | None,
+) -> Receipt:
+    """Authenticate, parse and deduplicate one delivery, store it, enqueue its processing.
+
+    Every delivery is stored, whatever its verdict, in one INSERT that carries the verdict:
+    the checks before it only read (the token's try-on), so nothing at all is written
+    before authentication. An unexpected error in the checks still stores the delivery
+    (``internal_error``, with its traceback) and answers 500, so the sender tries again.
+    ``body`` is at most ``WEBHOOK_MAX_BODY`` bytes; ``truncated`` says there was more
+    (413). Bad input never raises: every case has its status code.
+    """
+    fields: dict[str, Any] = {
+        "headers": dict(headers),
+        "body": _text(body),
+        "body_truncated": truncated,
+        "remote_addr": _ip(remote_addr),
+        "verdict": Verdict.REJECTED,
+        "outcome": Outcome.NOT_PROCESSED,
+    }
+    if truncated:
+        delivery = WebhookDelivery.objects.create(**fields, reason="body_too_large")
+        return Receipt(413, "rejected", "body_too_large", delivery)
+    try:
+        checked = _check(token, body, signature)
+    except Exception:
+        logger.exception("Webhook delivery could not be checked")
+        delivery = WebhookDelivery.objects.create(
+            **fields, reason="internal_error", error=_traceback()
+        )
+        return Receipt(500, "rejected", "internal_error", delivery)
+    if checked.hint is None or checked.status_code >= 400:
+        delivery = WebhookDelivery.objects.create(
+            **fields, **checked.fields(), reason=checked.reason
+        )
+        return Receipt(checked.status_code, "rejected", checked.reason, delivery)
+
+    # Accepted: deduplicated on generation:status (a unique constraint, so concurrent
+    # copies cannot both pass), then queued, unless the try-on is finished already.
+    key = _dedupe_key(checked.hint)
+    fields.update(checked.fields(), verdict=Verdict.ACCEPTED)
+    del fields["outcome"]
+    duplicate = False
+    try:
+        with _savepoint_if_needed():
+            delivery = WebhookDelivery.objects.create(
+                **fields,
+                dedupe_key=key,
+                outcome=Outcome.IGNORED if checked.final else Outcome.PENDING,
+                reason="already_final" if checked.final else "",
+            )
+    except IntegrityError:
+        duplicate = True
+        delivery = WebhookDelivery.objects.create(
+            **fields, outcome=Outcome.DUPLICATE, reason="duplicate"
+        )
+        receipt = Receipt(200, "duplicate", "duplicate", delivery)
+    else:
+        receipt = (
+            Receipt(200, "ignored", "already_final", delivery)
+            if checked.final
+            else Receipt(202, "accepted", "", delivery)
+        )
+    if webhook_received.has_listeners(WebhookDelivery):
+        for receiver, response in webhook_received.send_robust(
+            sender=WebhookDelivery, delivery=delivery
+        ):
+            if isinstance(response, Exception):
+                logger.error("webhook_received receiver %r failed", receiver, exc_info=response)
+    if duplicate:
+        _retry_failed_original(key)
+    elif not checked.final:
+        pk = delivery.pk
+        transaction.on_commit(lambda: enqueue(pk), robust=True)
+    return receipt
+
+
+def _savepoint_if_needed() -> Any:
+    """A savepoint inside a transaction (a failed statement would break it); in autocommit
+    (the receiver's view) a failed statement breaks nothing, so none is needed."""
+    using = router.db_for_write(WebhookDelivery)
+    if transaction.get_connection(using).in_atomic_block:
+        return transaction.atomic(using=using)
+    return contextlib.nullcontext()
+
+
+def _update(delivery: WebhookDelivery, **fields: Any) -> None:
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(delivery, name, value)
+
+
+def _retry_failed_original(dedupe_key: str) -> None:
+    """A sender retrying what we failed to process: process the first delivery again."""
+    original = (
+        WebhookDelivery.objects.filter(dedupe_key=dedupe_key, outcome=Outcome.FAILED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if original is not None:
+        mark_for_reprocessing([original])
+        transaction.on_commit(lambda: enqueue(original), robust=True)
+
+
+def enqueue(delivery_id: int) -> None:
+    """Hand the delivery to Celery. A broker error is logged: the delivery stays
+    ``pending`` (``genlook_replay_webhooks --pending``), and the reconciler polls the try-on."""
+    from genlook_django import tasks
+
+    try:
+        tasks.process_webhook.delay(delivery_id)
+    except Exception:
+        logger.exception("Could not enqueue webhook delivery %s", delivery_id)
+
+
+def mark_for_reprocessing(delivery_ids: list[int]) -> int:
+    """Put accepted deliveries back to ``pending`` (before enqueueing them again)."""
+    return WebhookDelivery.objects.filter(pk__in=delivery_ids, verdict=Verdict.ACCEPTED).update(
+        outcome=Outcome.PENDING, reason="reprocess", processed_at=None
+    )
+
+
+# -- Processing (the Celery task) --------------------------------------------------------------
+
+
+def process(
+    delivery_id: int, *, client: GenlookClient | None = None, raise_transient: bool = False
+) -> str:
+    """Process one accepted delivery; returns its outcome.
+
+    With ``raise_transient``, a transient failure (Genlook or the network, or a try-on
+    whose submission has not recorded its generation yet) leaves the delivery ``pending``
+    and is re-raised for the task to retry; otherwise it is ``failed``. Every attempt is
+    counted and its traceback kept on the row.
+    """
+    delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
+    if delivery is None:
+        return "missing"
+    if delivery.verdict != Verdict.ACCEPTED:
+        return delivery.outcome
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
+    try:
+        outcome, reason, release = _process(delivery, client)
+    except RETRYABLE as exc:
+        reason = "not_submitted_yet" if isinstance(exc, NotReady) else "genlook_unavailable"
+        outcome = Outcome.PENDING if raise_transient else Outcome.FAILED
+        _update(delivery, outcome=outcome, reason=reason, error=_traceback())
+        logger.info("Webhook delivery %s not processed yet: %s", delivery.pk, exc)
+        if raise_transient:
+            raise
+        return outcome
+    except GenlookError as exc:
+        logger.warning("Webhook delivery %s: Genlook refused the check: %s", delivery.pk, exc)
+        _update(delivery, outcome=Outcome.FAILED, reason="genlook_error", error=_traceback())
+        return Outcome.FAILED
+    except Exception:
+        logger.exception("Webhook delivery %s could not be processed", delivery.pk)
+        _update(delivery, outcome=Outcome.FAILED, reason="processing_error", error=_traceback())
+        return Outcome.FAILED
+    fields: dict[str, Any] = {
+        "outcome": outcome,
+        "reason": reason,
+        "error": "",
+        "processed_at": timezone.now(),
+    }
+    if release:
+        # Genlook disagreed and the try-on is still open: a later, true delivery of the
+        # same generation and status must not be absorbed as a duplicate of this one.
+        fields["dedupe_key"] = None
+    _update(delivery, **fields)
+    return outcome
+
+
+def _traceback() -> str:
+    return traceback.format_exc()[-20_000:]
+
+
+def _process(delivery: WebhookDelivery, client: GenlookClient | None) -> tuple[str, str, bool]:
+    """(outcome, reason, release the dedupe key)."""
+    payload = json.loads(delivery.body)
+    hint = parse_payload(payload)
+    try_on = TryOn.objects.filter(pk=delivery.try_on_id).first() if delivery.try_on_id else None
+    if try_on is None:
+        return Outcome.IGNORED, "try_on_deleted", False
+    if try_on.is_final:
+        return Outcome.IGNORED, "already_final", False
+    if not try_on.generation_id:
+        raise NotReady(f"Try-on {try_on.public_id} has no generation id yet.")
+    if hint.generation_id != try_on.generation_id:
+        return Outcome.IGNORED, "generation_mismatch", False
+    client = client or get_client()
+
+    if not genlook_settings.WEBHOOK_CONFIRM:
+        # Trusted as it is (only ever with a signing secret: manage.py check warns).
+        generation = Generation(
+            id=hint.generation_id,
+            status=hint.status,
+            result_image_url=hint.result_image_url,
+            error_code=hint.error_code,
+            error_message=hint.error_message,
+            raw={"webhook": payload},
+        )
+        results.ingest(try_on, generation, client=client)
+        return Outcome.PROCESSED, "unconfirmed", False
+
+    asked = timezone.now()
+    try:
+        generation = client.get_generation(try_on.generation_id)
+    except NotFoundError as exc:  # Genlook does not know it (any more): as polling would
+        results.fail(try_on, "GENERATION_LOST", str(exc))
+        return Outcome.PROCESSED, "generation_not_found", False
+    TryOn.objects.filter(pk=try_on.pk).update(last_checked_at=asked, checks=F("checks") + 1)
+    current = results.ingest(try_on, generation, client=client)
+    if hint.status != generation.status:
+        logger.warning(
+            "Webhook delivery %s said %s, Genlook says %s for generation %s: Genlook's "
+            "answer recorded.",
+            delivery.pk,
+            hint.status,
+            generation.status,
+            generation.id,
+        )
+        return Outcome.IGNORED, "contradicted_by_genlook", not current.is_final
+    return Outcome.PROCESSED, "", False

@@ -1,0 +1,30 @@
+"""The storefront's URLs. Include them once in the project::
+
+path("genlook/", include("genlook_django.urls")),
+"""
+
+from django.urls import path
+
+from .api import views as api
+from .api.schema import StorefrontSchemaView
+from .views import javascript_catalog, privacy
+from .views.webhooks import receive as webhook_receive
+
+app_name = "genlook"
+
+urlpatterns = [
+    path("api/me/", api.MeView.as_view(), name="me"),
+    path("api/tryons/", api.TryOnListView.as_view(), name="tryon-list"),
+    path("api/tryons/<uuid:public_id>/", api.TryOnDetailView.as_view(), name="tryon-detail"),
+    path(
+        "api/tryons/<uuid:public_id>/result/",
+        api.TryOnResultView.as_view(),
+        name="tryon-result",
+    ),
+    path("api/photos/<uuid:public_id>/", api.PhotoDetailView.as_view(), name="photo-detail"),
+    path("api/schema/", StorefrontSchemaView.as_view(), name="schema"),
+    path("jsi18n/", javascript_catalog, name="jsi18n"),
+    path("privacy/", privacy, name="privacy"),
+    # Genlook POSTs completions here (GENLOOK["WEBHOOKS"]); see docs/webhooks.md.
+    path("webhooks/<str:token>/", webhook_receive, name="webhook"),
+]

@@ -1,0 +1,153 @@
+"""With a Celery worker: /try-on/sync in the task, the poll task on a 202, and the one
+idempotent ingestion function every path goes through."""
+
+from __future__ import annotations
+
+import pytest
+from celery.exceptions import Retry
+
+from genlook_django import tasks
+from genlook_django.models import TryOn
+from genlook_django.services import files, results, tryons
+from genlook_django.services.genlook import get_client
+from genlook_django.signals import tryon_completed
+
+from .conftest import start
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def received(storefront, shopper, product, person_photo, monkeypatch):
+    """A try-on recorded by the web request, its submission not run yet (as when a worker
+    will pick it up)."""
+    monkeypatch.setattr(tryons, "enqueue_submission", lambda pk: None)
+    response = start(shopper, product, person_photo)
+    assert response.json()["status"] == "received"
+    return TryOn.objects.get()
+
+
+@pytest.fixture
+def completions():
+    seen = []
+
+    def receiver(sender, try_on, **kwargs):
+        seen.append(try_on.pk)
+
+    tryon_completed.connect(receiver)
+    yield seen
+    tryon_completed.disconnect(receiver)
+
+
+def test_the_worker_waits_with_try_on_sync(storefront, received, completions):
+    outcome = tryons.submit(received.pk, wait=True)
+
+    assert outcome == "done"
+    row = TryOn.objects.get()
+    assert row.state == TryOn.State.COMPLETED
+    assert storefront.state.count("POST", "/try-on/sync") == 1
+    assert storefront.state.count("GET", "/generations/{generationId}") == 0  # no polling
+    assert completions == [row.pk]
+
+
+def test_a_202_hands_over_to_polling(storefront, received, completions):
+    storefront.state.configure(sync_wait_seconds=0.01)
+
+    assert tryons.submit(received.pk, wait=True) == "poll"
+    row = TryOn.objects.get()
+    assert row.state == TryOn.State.PENDING and row.generation_id
+
+    client = get_client()
+    client.wait_for_generation(row.generation_id, timeout=5, interval=0.05)
+    row = results.poll_once(row, client=client)
+    assert row.state == TryOn.State.COMPLETED
+    assert completions == [row.pk]
+
+
+def test_the_poll_task_retries_with_backoff_until_the_result(storefront, received, monkeypatch):
+    storefront.state.configure(sync_wait_seconds=0.01, generation_seconds=5)
+    tryons.submit(received.pk, wait=True)
+    countdowns = []
+
+    def retry(**kwargs):
+        countdowns.append(kwargs["countdown"])
+        raise Retry()
+
+    monkeypatch.setattr(tasks.poll_try_on, "retry", retry)
+    request = tasks.poll_try_on.request
+    for retries in range(3):
+        request.retries, request.is_eager = retries, False
+        with pytest.raises(Retry):
+            tasks.poll_try_on.run(received.pk)
+    assert countdowns == [2.0, 3.0, 4.5]
+
+
+def test_a_redelivered_submission_is_not_sent_twice(storefront, received):
+    TryOn.objects.update(state=TryOn.State.SUBMITTING)  # a worker died mid-submission
+
+    assert tryons.submit(received.pk, wait=True) == "done"
+
+    row = TryOn.objects.get()
+    assert (row.state, row.error_code) == (TryOn.State.FAILED, "SUBMISSION_INTERRUPTED")
+    assert storefront.state.count("POST", "/try-on/sync") == 0
+
+
+def test_a_transient_failure_goes_back_for_a_celery_retry(storefront, received):
+    storefront.state.set_faults(error_rates={503: 1.0})
+
+    with pytest.raises(Exception) as caught:
+        tryons.submit(
+            received.pk, wait=True, client=get_client(max_retries=0), raise_transient=True
+        )
+
+    assert isinstance(caught.value, results.TRANSIENT_ERRORS)
+    assert TryOn.objects.get().state == TryOn.State.RECEIVED  # ready to be sent again
+    storefront.state.clear_faults()
+    assert tryons.submit(received.pk, wait=True) == "done"
+    assert TryOn.objects.get().state == TryOn.State.COMPLETED
+
+
+def test_ingestion_is_idempotent(storefront, received, completions):
+    storefront.state.configure(sync_wait_seconds=0.01)
+    tryons.submit(received.pk, wait=True)
+    row = TryOn.objects.get()
+    client = get_client()
+    generation = client.wait_for_generation(row.generation_id, timeout=5, interval=0.05)
+
+    first = results.ingest(row, generation)
+    second = results.ingest(row, generation)  # a webhook, a second poll, a retry...
+    third = results.ingest_generation(generation)
+
+    assert first.result_file == second.result_file == third.result_file
+    assert completions == [row.pk]
+    stored = files.results_storage().listdir("genlook/results")[1]
+    assert stored == [first.result_file.rsplit("/", 1)[-1]]  # one file, no duplicates
+
+
+def test_a_deleted_try_on_is_left_alone(storefront, received):
+    storefront.state.configure(sync_wait_seconds=0.01)
+    tryons.submit(received.pk, wait=True)
+    row = TryOn.objects.get()
+    generation = get_client().wait_for_generation(row.generation_id, timeout=5, interval=0.05)
+    row.delete()
+
+    assert results.ingest_generation(generation) is None
+    assert not files.results_storage().exists("genlook/results")
+
+
+def test_the_worker_task_hands_a_202_to_the_poll_task(storefront, received, monkeypatch):
+    storefront.state.configure(sync_wait_seconds=0.01)
+    scheduled = []
+    monkeypatch.setattr(
+        tasks.poll_try_on,
+        "apply_async",
+        lambda args, countdown: scheduled.append((args, countdown)),
+    )
+    tasks.submit_try_on.push_request(is_eager=False, retries=0)
+    try:
+        assert tasks.submit_try_on.run(received.pk) == "poll"
+    finally:
+        tasks.submit_try_on.pop_request()
+
+    assert scheduled == [((received.pk,), 2.0)]
+    assert storefront.state.count("POST", "/try-on/sync") == 1  # a worker waits with sync

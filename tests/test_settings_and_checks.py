@@ -1,0 +1,120 @@
+"""The lazy GENLOOK settings and the system checks that guard them."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from genlook_django.checks import check_genlook_settings
+from genlook_django.conf import OFFICIAL_BASE_URL, genlook_settings
+from genlook_django.services.genlook import get_client
+
+
+def check_ids() -> set[str]:
+    return {message.id for message in check_genlook_settings()}
+
+
+def test_defaults_apply_and_settings_are_read_at_access_time():
+    with override_settings(GENLOOK={"API_KEY": "gk_a"}):
+        assert genlook_settings.BASE_URL == OFFICIAL_BASE_URL
+        assert genlook_settings.RATE_LIMIT == 100
+    with override_settings(GENLOOK={"API_KEY": "gk_b", "RATE_LIMIT": 30}):
+        assert genlook_settings.API_KEY == "gk_b"
+        assert genlook_settings.RATE_LIMIT == 30
+
+
+def test_a_missing_key_error_names_the_key_and_where_to_set_it():
+    with override_settings(GENLOOK={}), pytest.raises(ImproperlyConfigured) as caught:
+        genlook_settings.require("API_KEY")
+    assert "API_KEY" in str(caught.value) and "settings.GENLOOK" in str(caught.value)
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError):
+        genlook_settings.NOT_A_SETTING  # noqa: B018
+
+
+@override_settings(GENLOOK={}, DEBUG=True)
+def test_check_reports_a_missing_api_key():
+    assert "genlook.E001" in check_ids()
+
+
+@override_settings(GENLOOK={"API_KEY": "gk_x", "APIKEY": "typo"}, DEBUG=True)
+def test_check_reports_unknown_keys():
+    assert "genlook.E002" in check_ids()
+
+
+@override_settings(GENLOOK={"API_KEY": "gk_x", "BASE_URL": "ftp://nope"}, DEBUG=True)
+def test_check_reports_a_bad_base_url():
+    assert "genlook.E003" in check_ids()
+
+
+@override_settings(
+    GENLOOK={"API_KEY": "gk_x", "BASE_URL": "http://127.0.0.1:8000/sandbox/tryon/v1"},
+    DEBUG=False,
+)
+def test_check_warns_about_the_sandbox_in_production():
+    assert {"genlook.W001", "genlook.W002"} <= check_ids()
+
+
+@override_settings(
+    GENLOOK={"API_KEY": "gk_x", "BASE_URL": "http://127.0.0.1:8000/sandbox/tryon/v1"},
+    DEBUG=True,
+)
+def test_the_sandbox_is_fine_in_development():
+    assert not check_ids() & {"genlook.W001", "genlook.W002", "genlook.E001"}
+
+
+@override_settings(
+    GENLOOK={"API_KEY": "gk_x"},
+    DEBUG=False,
+    INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "genlook_django"],
+)
+def test_a_production_set_up_passes():
+    assert check_ids() == set()
+
+
+def test_get_client_follows_the_settings():
+    with override_settings(GENLOOK={"API_KEY": "gk_one", "BASE_URL": "http://127.0.0.1:1/v1"}):
+        first = get_client()
+        assert get_client() is first
+        assert first.base_url == "http://127.0.0.1:1/v1"
+    with override_settings(GENLOOK={"API_KEY": "gk_two", "BASE_URL": "http://127.0.0.1:2/v1"}):
+        assert get_client() is not first
+    with override_settings(GENLOOK={}), pytest.raises(ImproperlyConfigured):
+        get_client()
+
+
+@override_settings(
+    GENLOOK={"API_KEY": "gk_x", "BASE_URL": "https://genlook-proxy.internal/tryon/v1"},
+    DEBUG=False,
+)
+def test_check_warns_about_any_other_base_url_in_production():
+    assert "genlook.W004" in check_ids()
+
+
+FILE_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": "/tmp/genlook-test-cache",
+    }
+}
+
+
+def test_auto_budget_never_picks_a_cache_without_atomic_incr():
+    from genlook_django.client import LocalRateLimiter
+    from genlook_django.services.ratebudget import build_rate_limiter
+
+    with override_settings(CACHES=FILE_CACHE, GENLOOK={"API_KEY": "gk_x"}):
+        assert isinstance(build_rate_limiter("gk_x"), LocalRateLimiter)
+    with (
+        override_settings(
+            CACHES=FILE_CACHE, GENLOOK={"API_KEY": "gk_x", "RATE_LIMIT_BACKEND": "cache"}
+        ),
+        pytest.raises(ImproperlyConfigured),
+    ):
+        build_rate_limiter("gk_x")
+    with (
+        override_settings(GENLOOK={"API_KEY": "gk_x", "RATE_LIMIT_BACKEND": "memory"}),
+        pytest.raises(ImproperlyConfigured),
+    ):
+        build_rate_limiter("gk_x")
