@@ -7,10 +7,13 @@ DJANGO ?= Django>=5.2,<5.3
 PORT ?= 8000
 PYTEST_ARGS ?=
 
+STACK_TESTS := tests/integration tests/reliability/stack
+PARALLEL_TESTS := $(foreach path,$(STACK_TESTS),--ignore=$(path))
+
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs clean bench
+.PHONY: demo test lint docs clean bench reliability
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed; run e.g. make demo PYTHON=python3.12"'
@@ -29,11 +32,15 @@ demo: $(STAMP)
 ## Run the test suite (what CI runs, on each Python/Django combination)
 test: $(STAMP)
 	@$(BIN)/python -c 'import sys, django; print("Python", sys.version.split()[0], "- Django", django.__version__)'
-	$(BIN)/python -m pytest -n auto --ignore=tests/integration $(PYTEST_ARGS)
-	@# Then the real-service integration tests, alone (they start PostgreSQL-backed stacks
-	@# of gunicorn + Celery + S3; skipped without the services, required in CI).
-	GENLOOK_REQUIRE_INTEGRATION="$${GENLOOK_REQUIRE_SERVICES:-}" $(BIN)/python -m pytest tests/integration $(PYTEST_ARGS); \
+	$(BIN)/python -m pytest -n auto $(PARALLEL_TESTS) $(PYTEST_ARGS)
+	@# Then the tests that start whole stacks (PostgreSQL + gunicorn + Celery + S3), one at
+	@# a time: skipped without the services, required in CI.
+	GENLOOK_REQUIRE_INTEGRATION="$${GENLOOK_REQUIRE_SERVICES:-}" $(BIN)/python -m pytest $(STACK_TESTS) $(PYTEST_ARGS); \
 		status=$$?; [ $$status -eq 5 ] || exit $$status
+
+## Run the reliability proof R1-R5 at full size (docs/reliability.md); needs the services
+reliability: $(STAMP)
+	GENLOOK_RELIABILITY=full $(BIN)/python -m pytest tests/reliability $(PYTEST_ARGS)
 
 ## Run the benchmarks P1-P5 (docs/performance.md); P4 needs PostgreSQL and Redis
 bench: $(STAMP)

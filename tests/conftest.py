@@ -1,9 +1,14 @@
 """Shared test set-up. The sandbox fixtures (``genlook_sandbox_server``, ``genlook_sandbox``)
 come from the plugin that host projects use too."""
 
+import threading
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
+
+from tests.reliability.figures import print_summary
 
 pytest_plugins = ["genlook_django.sandbox.pytest_plugin", "tests.skip_policy"]
 
@@ -14,3 +19,27 @@ MEDIA = Path(__file__).resolve().parent / "media"
 def person_photo() -> bytes:
     """A real photo of a person (PNG, 512x512)."""
     return (MEDIA / "person-astronaut.png").read_bytes()
+
+
+class _OneRequestAtATimeServer(ThreadedWSGIServer):
+    """The live server shares the test's in-memory SQLite connection with its request
+    threads; a browser loading several images at once would use that one connection from
+    several threads together (``sqlite3.InterfaceError``). Requests still get their own
+    threads, so keep-alive connections never block each other, but run the app one at a time.
+    """
+
+    def set_app(self, wsgi_app):
+        lock = threading.Lock()
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                return wsgi_app(environ, start_response)
+
+        super().set_app(one_at_a_time)
+
+
+LiveServerThread.server_class = _OneRequestAtATimeServer
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    print_summary(terminalreporter)  # the figures of the reliability tests that ran
