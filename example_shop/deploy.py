@@ -34,6 +34,32 @@ def env_list(name: str, default: str = "", environ: Mapping[str, str] | None = N
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_json(name: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A JSON object from the environment ({} when unset or blank)."""
+    import json
+
+    value = (os.environ if environ is None else environ).get(name, "").strip()
+    if not value:
+        return {}
+    try:
+        data = json.loads(value)
+    except ValueError as exc:
+        raise ValueError(f"{name}: not valid JSON ({exc}).") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{name}: expected a JSON object.")
+    return data
+
+
+def broker_transport_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``CELERY_BROKER_TRANSPORT_OPTIONS``: ``visibility_timeout`` (seconds) from
+    ``CELERY_VISIBILITY_TIMEOUT``, when set. With Redis, a task whose worker died before
+    acknowledging it is delivered again once this has passed (Celery's default: 1 hour)."""
+    value = (os.environ if environ is None else environ).get("CELERY_VISIBILITY_TIMEOUT", "")
+    if not value.strip():
+        return {}
+    return {"visibility_timeout": float(value)}
+
+
 def database_from_url(url: str, *, conn_max_age: int = 0) -> dict[str, Any]:
     """A ``DATABASES`` entry from a URL, e.g.
     ``postgresql://user:password@db.internal:5432/shop?sslmode=require`` or

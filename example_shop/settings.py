@@ -178,6 +178,10 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers a task a worker took but never acknowledged (it died: acks_late) only
+# after the visibility timeout (1 hour by default). Keep it above the longest task plus
+# the longest countdown (SYNC_RETRY_BACKOFF_MAX, 600 s by default). RabbitMQ ignores it.
+CELERY_BROKER_TRANSPORT_OPTIONS = deploy.broker_transport_options()
 
 # -- Genlook -----------------------------------------------------------------------------
 
@@ -204,6 +208,8 @@ GENLOOK = {
     "CLIENT_IP_HEADER": os.environ.get("GENLOOK_CLIENT_IP_HEADER") or None,
     "TRUSTED_PROXY_COUNT": int(os.environ.get("GENLOOK_TRUSTED_PROXY_COUNT", "1")),
 }
+# Any other GENLOOK setting, as a JSON object (e.g. {"RECONCILE_MAX_AGE": 900}).
+GENLOOK.update(deploy.env_json("GENLOOK_OVERRIDES"))
 GENLOOK_SANDBOX = {"API_KEYS": {"gk_sandbox_demo": {"credits": 200}}, "GENERATION_SECONDS": 4}
 
 # -- logging -----------------------------------------------------------------------------

@@ -243,6 +243,29 @@ def process_webhook(self, delivery_id: int) -> str:
         raise self.retry(exc=exc, countdown=_webhook_countdown(self.request.retries, exc)) from exc
 
 
+@shared_task(bind=True, acks_late=True, name="genlook.process_webhooks")
+def process_webhooks(self, delivery_ids: list[int]) -> dict[str, int]:
+    """Several deliveries published together (``services.webhook_dispatch``): each gets
+    the first try of ``process_webhook``; one that fails transiently goes on as its own
+    ``process_webhook``, with the remaining retries. Returns {delivery id: outcome}."""
+    from .services import webhooks
+
+    eager = bool(self.request.is_eager)
+    client = get_client(max_retries=0, rate_wait_timeout=2.0) if eager else None
+    outcomes = {}
+    for delivery_id in delivery_ids:
+        try:
+            outcomes[delivery_id] = webhooks.process(
+                delivery_id, client=client, raise_transient=not eager
+            )
+        except webhooks.RETRYABLE as exc:
+            outcomes[delivery_id] = "pending"
+            process_webhook.apply_async(
+                (delivery_id,), countdown=_webhook_countdown(0, exc), retries=1
+            )
+    return outcomes
+
+
 @shared_task(acks_late=True, name="genlook.reconcile_try_ons")
 def reconcile_try_ons(limit: int | None = None) -> dict[str, int]:
     """Poll try-ons nobody has checked for ``RECONCILE_AFTER`` seconds, and fail those

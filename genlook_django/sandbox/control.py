@@ -74,6 +74,25 @@ def stats(state: SandboxState, api_key: str, body: dict[str, Any]) -> dict[str, 
     return state.stats(api_key)
 
 
+def generations(state: SandboxState, api_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Every generation the account created, oldest first, with the ``externalUserId``
+    and the ``webhookUrl`` it was created with: what a test counts per try-on (a lost
+    answer leaves a generation that no row of the shop names)."""
+    from genlook_django.sandbox.generations import serialise_generation
+
+    return {
+        "generations": [
+            {
+                **serialise_generation(generation),
+                "externalUserId": generation.customer_id,
+                "productExternalId": generation.product_external_id,
+                "webhookUrl": generation.webhook_url,
+            }
+            for generation in state.engine.all(api_key)
+        ]
+    }
+
+
 def faults(state: SandboxState, api_key: str, body: dict[str, Any]) -> dict[str, Any]:
     scope_global = bool(body.pop("global", False))
     options = _only(body, FAULT_OPTIONS)
@@ -103,6 +122,7 @@ def config(state: SandboxState, api_key: str, body: dict[str, Any]) -> dict[str,
 
 
 stats_view = control("GET", stats)
+generations_view = control("GET", generations)
 faults_view = control("POST", faults)
 reset_view = control("POST", reset)
 credits_view = control("POST", credits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -59,6 +60,7 @@ class FaultInjector:
         self._global = NO_FAULTS
         self._per_key: dict[str, Faults] = {}
         self._rng = random.Random()
+        self._injected: dict[str, Counter[str]] = {}  # per account: kind -> how many
 
     def set(self, faults: Faults, *, api_key: str | None = None, seed: int | None = None) -> None:
         with self._lock:
@@ -75,6 +77,7 @@ class FaultInjector:
             if api_key is None:
                 self._global = NO_FAULTS
                 self._per_key.clear()
+                self._injected.clear()
             else:
                 self._per_key.pop(api_key, None)
 
@@ -84,6 +87,17 @@ class FaultInjector:
 
     def describe(self, api_key: str | None) -> dict[str, Any]:
         return self.for_key(api_key).as_json()
+
+    def note(self, api_key: str | None, kind: str) -> None:
+        """Count one injected fault (an HTTP status, ``timeout``, ``failed_generation``,
+        ``dropped_webhook``) for the stats."""
+        with self._lock:
+            self._injected.setdefault(api_key or "", Counter())[kind] += 1
+
+    def injected(self, api_key: str | None) -> dict[str, int]:
+        """The faults injected so far for one account, by kind."""
+        with self._lock:
+            return dict(sorted(self._injected.get(api_key or "", Counter()).items()))
 
     def chance(self, probability: float) -> bool:
         if probability <= 0.0:

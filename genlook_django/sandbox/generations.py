@@ -83,6 +83,12 @@ class Engine:
         with self._state.lock:
             return self._created[api_key] if api_key else sum(self._created.values())
 
+    def all(self, api_key: str) -> list[Generation]:
+        """Every generation of one account, oldest first (for ``_sandbox/generations``)."""
+        with self._state.lock:
+            mine = [g for g in self._generations.values() if g.api_key == api_key]
+        return sorted(mine, key=lambda g: g.created_at)
+
     def by_status(self, api_key: str) -> dict[str, int]:
         with self._state.lock:
             counts = Counter(
@@ -147,6 +153,7 @@ class Engine:
         )
         faults = state.faults.for_key(api_key)
         if state.faults.chance(faults.fail_generations):
+            state.faults.note(api_key, "failed_generation")
             generation.outcome = Failure(
                 faults.fail_error_code, "Generation failed (injected fault)."
             )

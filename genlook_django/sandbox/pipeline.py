@@ -136,8 +136,12 @@ def _apply_faults_and_limits(state: SandboxState, api_key: str) -> float:
         time.sleep(faults.latency)
     status = state.faults.pick_error(faults)
     if status is not None:
+        state.faults.note(api_key, str(status))
         raise injected(status)
-    return faults.timeout_seconds if state.faults.chance(faults.timeout_rate) else 0.0
+    if state.faults.chance(faults.timeout_rate):
+        state.faults.note(api_key, "timeout")
+        return faults.timeout_seconds
+    return 0.0
 
 
 def method_not_allowed(allowed: Iterable[str]) -> ApiError:

@@ -307,6 +307,7 @@ class SandboxState:
             "creditBalance": self.get_credits(api_key),
             "webhooks": dict(Counter(d.outcome for d in deliveries)),
             "faults": self.faults.describe(api_key),
+            "faultsInjected": self.faults.injected(api_key),
             "config": {
                 name: getattr(config, name)
                 for name in ("generation_seconds", "sync_wait_seconds", "rate_limit", "rate_window")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("customers/<path:customer_id>", views.customer_view, name="customer"),
     path("_files/<str:name>", views.serve_file, name="file"),
     path("_sandbox/stats", control.stats_view, name="control-stats"),
+    path("_sandbox/generations", control.generations_view, name="control-generations"),
     path("_sandbox/faults", control.faults_view, name="control-faults"),
     path("_sandbox/reset", control.reset_view, name="control-reset"),
     path("_sandbox/credits", control.credits_view, name="control-credits"),

@@ -105,6 +105,7 @@ class WebhookSender:
             self._deliveries.append(delivery)
             epoch = self._epoch
         if self._faults.chance(self._faults.for_key(api_key).drop_webhooks):
+            self._faults.note(api_key, "dropped_webhook")
             delivery.outcome = "dropped"
         else:
             self._workers.submit(lambda: self._attempt(delivery, epoch))

@@ -333,27 +333,7 @@ class Stack:
             env={**self.env(), "PUBLIC_BASE_URL": self.web_url},
         )
         self._spawn(
-            "worker",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "example_shop",
-                "worker",
-                "-l",
-                "info",
-                "-Q",
-                self.queue,
-                "-n",
-                f"it-{self.tag}@%h",
-                "--pool=threads",
-                f"--concurrency={config.worker_concurrency}",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            env={**self.env(), "PUBLIC_BASE_URL": self.web_url},
+            "worker", self._worker_argv(), env={**self.env(), "PUBLIC_BASE_URL": self.web_url}
         )
         wait_for(
             lambda: requests.get(self.web_url + "/genlook/api/me/", timeout=5).ok,
@@ -369,6 +349,100 @@ class Stack:
         )
         self.startup_seconds = time.monotonic() - started
 
+    def _worker_argv(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "example_shop",
+            "worker",
+            "-l",
+            "info",
+            "-Q",
+            self.queue,
+            "-n",
+            f"it-{self.tag}@%h",
+            "--pool=threads",
+            f"--concurrency={self.config.worker_concurrency}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+
+    # -- the worker: crashes and restarts --------------------------------------------------
+
+    def worker_pids(self) -> list[int]:
+        """The processes of the current worker's process group (``timeout`` and Celery,
+        whose threads pool runs every task in that one process)."""
+        group = self.services["worker"].popen.pid
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == group:
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
+
+    def kill_worker(self) -> list[int]:
+        """SIGKILL the worker's whole process group, as the OOM killer or a lost machine
+        would: no shutdown, no acknowledgement, nothing flushed. Returns the pids killed."""
+        service = self.services["worker"]
+        pids = self.worker_pids()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(service.popen.pid, signal.SIGKILL)
+        service.popen.wait(timeout=10)
+        wait_for(
+            lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids),
+            timeout=10,
+            what="the killed worker's processes to go",
+        )
+        service.stop()  # closes its log (the group is gone already)
+        self.worker_kills = getattr(self, "worker_kills", 0) + 1
+        return pids
+
+    def restart_worker(self, *, wait: bool = True) -> Service:
+        """Start a new worker on the same queue (its log: ``worker.<n>.log``); with
+        ``wait``, until it is ready to take tasks."""
+        old = self.services.get("worker")
+        if old is not None and old.alive:
+            self.kill_worker()
+        self.worker_starts = getattr(self, "worker_starts", 1) + 1
+        service = Service(
+            f"worker.{self.worker_starts}",
+            self._worker_argv(),
+            env={**self.env(), "PUBLIC_BASE_URL": self.web_url},
+            log_dir=self.logs,
+            lifetime=self.config.lifetime,
+        )
+        self.services["worker"] = service
+        if wait:
+            wait_for(
+                lambda: " ready." in service.log(),
+                timeout=90,
+                what="the restarted Celery worker",
+                diagnostics=self.diagnostics,
+            )
+        return service
+
+    def worker_logs(self) -> str:
+        """The logs of every worker this stack ran, oldest first."""
+        paths = sorted(self.logs.glob("worker*.log"), key=lambda path: path.stat().st_mtime_ns)
+        return "\n".join(path.read_text(errors="replace") for path in paths)
+
+    def send_task(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Publish a task to the stack's queue, as Celery beat would (e.g.
+        ``genlook.reconcile_try_ons``): a worker runs it."""
+        from celery import Celery
+
+        app = getattr(self, "_sender", None)
+        if app is None:
+            app = self._sender = Celery("stack-sender", broker=self.broker_url)
+            app.conf.broker_connection_retry_on_startup = True
+        app.send_task(name, args=args, kwargs=kwargs, queue=self.queue)
+
     def stop(self) -> None:
         for name in ("web", "worker", "sandbox", "moto"):
             service = self.services.get(name)
@@ -376,6 +450,11 @@ class Stack:
                 service.stop()
         self._drop_database()
         self._delete_queue()
+        sender = getattr(self, "_sender", None)
+        if sender is not None:
+            with contextlib.suppress(Exception):
+                sender.close()
+            self._sender = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -499,6 +578,17 @@ class Stack:
         )
         response.raise_for_status()
         return response.json()
+
+    def sandbox_generations(self) -> list[dict[str, Any]]:
+        """Every generation the sandbox created for the stack's key, with its
+        ``externalUserId`` (the shopper key): lost answers included."""
+        response = requests.get(
+            f"{self.sandbox_url}/_sandbox/generations",
+            headers={"x-api-key": self.api_key},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()["generations"]
 
     def sandbox_control(self, what: str, **body: Any) -> dict[str, Any]:
         response = requests.post(

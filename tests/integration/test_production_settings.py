@@ -30,6 +30,8 @@ VARIABLES = (
     "AWS_S3_ENDPOINT_URL",
     "AWS_S3_CUSTOM_DOMAIN",
     "AWS_S3_ADDRESSING_STYLE",
+    "CELERY_VISIBILITY_TIMEOUT",
+    "GENLOOK_OVERRIDES",
 )
 
 
@@ -106,6 +108,22 @@ def test_production_environment(read_settings):
     assert conf["GENLOOK"]["PHOTOS_STORAGE"] == conf["GENLOOK"]["RESULTS_STORAGE"]
     assert conf["GENLOOK"]["PHOTOS_STORAGE"] == "genlook_private"
     assert conf["SESSION_COOKIE_SECURE"] and conf["SECURE_SSL_REDIRECT"]
+
+
+def test_visibility_timeout_and_genlook_overrides_from_the_environment(read_settings):
+    conf = read_settings()
+    assert conf["CELERY_BROKER_TRANSPORT_OPTIONS"] == {}  # Celery's default (1 hour)
+    assert "RECONCILE_MAX_AGE" not in conf["GENLOOK"]  # the app's default
+    conf = read_settings(
+        CELERY_VISIBILITY_TIMEOUT="900",
+        GENLOOK_OVERRIDES='{"RECONCILE_MAX_AGE": 600, "UPLOAD_BUDGET": [1000, 3600]}',
+    )
+    assert conf["CELERY_BROKER_TRANSPORT_OPTIONS"] == {"visibility_timeout": 900.0}
+    assert conf["GENLOOK"]["RECONCILE_MAX_AGE"] == 600
+    assert conf["GENLOOK"]["UPLOAD_BUDGET"] == [1000, 3600]
+    assert conf["GENLOOK"]["API_KEY"] == "gk_sandbox_demo"  # the rest is kept
+    with pytest.raises(ValueError, match="GENLOOK_OVERRIDES"):
+        read_settings(GENLOOK_OVERRIDES="[1, 2]")
 
 
 def test_the_beat_schedule_names_only_tasks_that_exist(read_settings):

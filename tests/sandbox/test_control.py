@@ -21,6 +21,34 @@ def test_stats(api, photo_id, garment_url):
     assert stats["config"]["rate_limit"] == 100
 
 
+def test_generations_lists_every_generation_with_its_customer(api, photo_id, garment_url):
+    body = {"products": [inline_product("s", garment_url)], "person": person(photo_id)}
+    first = api.try_on({**body, "externalUserId": "shopper-1"}).json()["generationId"]
+    second = api.try_on(body).json()["generationId"]
+
+    listed = api.get("/_sandbox/generations").json()["generations"]
+
+    assert [g["generationId"] for g in listed] == [first, second]
+    assert [g["externalUserId"] for g in listed] == ["shopper-1", None]
+    assert {g["productExternalId"] for g in listed} == {"s"}
+    assert api.get("/_sandbox/generations", api_key="gk_nobody").status_code == 401
+
+
+def test_stats_count_the_faults_injected_by_kind(api, sandbox, photo_id, garment_url):
+    sandbox.state.set_faults(error_rates={502: 1.0})
+    assert api.get("/account/credits").status_code == 502
+    sandbox.state.set_faults(timeout_rate=1.0, timeout_seconds=0.01, fail_generations=1.0)
+    assert api.get("/account/credits").status_code == 200  # late, but answered
+    body = {"products": [inline_product("s", garment_url)], "person": person(photo_id)}
+    assert api.try_on(body).status_code == 200
+
+    injected = api.get("/_sandbox/stats").json()["faultsInjected"]
+
+    assert injected == {"502": 1, "failed_generation": 1, "timeout": 2}
+    api.post("/_sandbox/reset")
+    assert api.get("/_sandbox/stats").json()["faultsInjected"] == {}
+
+
 def test_faults(api, sandbox):
     response = api.post("/_sandbox/faults", json={"error_rates": {"503": 1.0}, "seed": 3})
     assert response.status_code == 200, response.text
