@@ -53,11 +53,21 @@ def env_json(name: str, environ: Mapping[str, str] | None = None) -> dict[str, A
 def broker_transport_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """``CELERY_BROKER_TRANSPORT_OPTIONS``: ``visibility_timeout`` (seconds) from
     ``CELERY_VISIBILITY_TIMEOUT``, when set. With Redis, a task whose worker died before
-    acknowledging it is delivered again once this has passed (Celery's default: 1 hour)."""
+    acknowledging it is delivered again once this has passed (Celery's default: 1 hour).
+
+    Workers look for such tasks every ``unacked_restore_interval`` seconds, scanning only
+    on every ``unacked_restore_throttle``-th look (kombu's defaults, 10 and 10: every 100
+    s, which would add up to 100 s to a short timeout): here, a scan every 10 s at most
+    (one cheap Redis query per worker), a sixth of the timeout when that is shorter."""
     value = (os.environ if environ is None else environ).get("CELERY_VISIBILITY_TIMEOUT", "")
     if not value.strip():
         return {}
-    return {"visibility_timeout": float(value)}
+    timeout = float(value)
+    return {
+        "visibility_timeout": timeout,
+        "unacked_restore_interval": max(1, min(10, round(timeout / 6))),
+        "unacked_restore_throttle": 1,
+    }
 
 
 def database_from_url(url: str, *, conn_max_age: int = 0) -> dict[str, Any]:

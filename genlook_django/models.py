@@ -284,7 +284,9 @@ class WebhookDelivery(models.Model):
         null=True,
         blank=True,
         unique=True,
-        help_text=_("generation:status of the first accepted delivery; later ones are duplicates."),
+        help_text=_(
+            "try-on:generation:status of the first accepted delivery; later ones are duplicates."
+        ),
     )
     outcome = models.CharField(
         _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.PENDING

@@ -9,8 +9,10 @@ merchant.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +52,11 @@ MESSAGES = {
     "UNSUPPORTED_MEDIA_TYPE": _("Please send the photo as a file upload."),
     "LENGTH_REQUIRED": _("This upload could not be read. Please try again."),
 }
+
+# Django's own bounds on a form (DATA_UPLOAD_MAX_NUMBER_FIELDS, DATA_UPLOAD_MAX_NUMBER_FILES,
+# DATA_UPLOAD_MAX_MEMORY_SIZE), met while the CSRF check or the view parses the body:
+# Django would answer its HTML 400 page.
+FORM_LIMITS = (TooManyFieldsSent, TooManyFilesSent, RequestDataTooBig)
 
 
 class StorefrontError(exceptions.APIException):
@@ -96,6 +103,15 @@ def storefront_exception_handler(exc: Exception, context: dict[str, Any]) -> Res
     if isinstance(exc, exceptions.UnsupportedMediaType):
         return error_response(
             "UNSUPPORTED_MEDIA_TYPE", MESSAGES["UNSUPPORTED_MEDIA_TYPE"], exc.status_code
+        )
+    if isinstance(exc, FORM_LIMITS):
+        # Still logged where Django logs it (django.security.TooManyFilesSent...).
+        logging.getLogger(f"django.security.{type(exc).__name__}").error(str(exc))
+        return error_response(
+            "INVALID_REQUEST",
+            MESSAGES["INVALID_REQUEST"],
+            status.HTTP_400_BAD_REQUEST,
+            details=_details(gettext("Too many fields or files, or a field too large.")),
         )
     if isinstance(exc, exceptions.ValidationError | exceptions.ParseError):
         details = exc.detail if isinstance(exc, exceptions.ValidationError) else str(exc.detail)

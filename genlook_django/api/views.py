@@ -21,8 +21,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from drf_spectacular.utils import extend_schema as _extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +34,7 @@ from genlook_django.services import files, photos, quotas, results, shoppers, tr
 
 from .authentication import ShopperSessionAuthentication
 from .errors import MESSAGES, StorefrontError, error_response, storefront_exception_handler
+from .parsers import IgnoredBody, StorefrontJSONParser
 from .serializers import (
     ErrorSerializer,
     MeSerializer,
@@ -52,7 +53,8 @@ ERRORS = {
         404: "PRODUCT_UNAVAILABLE, NOT_FOUND",
         411: "LENGTH_REQUIRED (a multipart body without a valid Content-Length)",
         413: "PHOTO_TOO_LARGE, PHOTO_TOO_MANY_PIXELS",
-        415: "PHOTO_UNSUPPORTED_TYPE, PHOTO_HEIC_UNSUPPORTED",
+        415: "PHOTO_UNSUPPORTED_TYPE, PHOTO_HEIC_UNSUPPORTED, UNSUPPORTED_MEDIA_TYPE (not "
+        "multipart, a form or JSON)",
         429: "UPLOAD_QUOTA_EXCEEDED, TRY_ON_QUOTA_EXCEEDED, IP_UPLOAD_QUOTA_EXCEEDED, "
         "IP_TRY_ON_QUOTA_EXCEEDED, UPLOAD_BUDGET_EXCEEDED, DAILY_BUDGET_EXCEEDED "
         "(with Retry-After)",
@@ -73,13 +75,14 @@ def extend_schema(**kwargs: Any) -> Any:
 
 
 class StorefrontView(APIView):
-    """JSON only, session + CSRF for everyone, no DRF throttles (the quotas are ours)."""
+    """JSON only, session + CSRF for everyone, no DRF throttles (the quotas are ours). No
+    body is read unless a view sets its parsers (the CSRF check would parse any)."""
 
     authentication_classes = [ShopperSessionAuthentication]
     permission_classes = [AllowAny]
     throttle_classes: list[Any] = []
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [IgnoredBody]
     schema = AutoSchema()
 
     def get_exception_handler(self):
@@ -143,14 +146,14 @@ class MeView(StorefrontView):
 
 
 def refuse_oversized_body(request: Request) -> None:
-    """Raise ``StorefrontError`` for a POST whose body must not be read: larger than a
+    """Raise ``StorefrontError`` for a request whose body must not be read: larger than a
     photo may be (413 ``PHOTO_TOO_LARGE``), or multipart without a usable Content-Length
     (411 ``LENGTH_REQUIRED``: a chunked upload has no size to check beforehand). Only
     headers are looked at."""
     meta = request.META
     length = str(meta.get("CONTENT_LENGTH") or "").strip()
     multipart = str(meta.get("CONTENT_TYPE") or "").lower().startswith("multipart/")
-    if not length.isdigit():
+    if not (length.isascii() and length.isdigit()):  # "²".isdigit(), yet int("²") fails
         if multipart or length or meta.get("HTTP_TRANSFER_ENCODING"):
             raise StorefrontError(
                 "LENGTH_REQUIRED", MESSAGES["LENGTH_REQUIRED"], status.HTTP_411_LENGTH_REQUIRED
@@ -165,11 +168,12 @@ def refuse_oversized_body(request: Request) -> None:
 # parallel requests see it (services.quotas.reserve).
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class TryOnListView(StorefrontView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, StorefrontJSONParser]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # Before authentication: its CSRF check reads request.POST, i.e. the whole body.
-        if request.method == "POST":
+        # Before authentication: its CSRF check reads request.POST, i.e. the whole body
+        # (for any unsafe method: a PUT is parsed before it is answered 405).
+        if request.method not in SAFE_METHODS:
             refuse_oversized_body(request)
         super().initial(request, *args, **kwargs)
 

@@ -14,12 +14,17 @@ connection, or a gateway's 502/504 (the gateway lost the answer, like a timeout)
 instead, with ``error.may_have_been_processed`` True.
 
 Other 4xx answers are never retried.
+
+The API key never shows: not in an error message, not in a ``repr`` (``SecretStr``), not in
+the frames of an error's cause, whose locals hold the request as it was sent (tracebacks
+with their locals: Django's debug page, an HTML admin e-mail, an error tracker).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -32,6 +37,7 @@ import urllib3.exceptions
 from urllib3.exceptions import NewConnectionError
 
 from .errors import (
+    AuthenticationError,
     GenlookError,
     GenlookTimeoutError,
     RateLimitedError,
@@ -46,6 +52,33 @@ logger = logging.getLogger("genlook_django.client")
 
 class RateBudgetTimeout(GenlookError):
     """The local request budget had no free slot within ``rate_wait_timeout``."""
+
+
+class SecretStr(str):
+    """A string whose ``repr`` hides it: the API key, in every frame it passes through on
+    its way out (a traceback with locals shows each variable's ``repr``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'********************'"
+
+
+# What an API key is made of, and all an HTTP header carries safely: printable ASCII.
+_API_KEY = re.compile(r"[!-~]+")
+
+
+def _frameless(exc: BaseException) -> BaseException:
+    """``exc`` and the exceptions it came from, without their frames: those of an HTTP
+    error hold the request as sent, API key included (e.g. ``http.client``'s buffer). Their
+    types and messages stay, for the traceback."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.__traceback__ = None
+        current = current.__cause__ or current.__context__
+    return exc
 
 
 @dataclass(frozen=True)
@@ -84,7 +117,8 @@ class Transport:
         rate_wait_timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._api_key = api_key
+        # A key pasted or read from a file often ends with a line break: not part of it.
+        self._api_key = SecretStr(api_key.strip())
         self.base_url = base_url.rstrip("/")
         self._user_agent = user_agent
         self.connect_timeout = connect_timeout
@@ -180,6 +214,13 @@ class Transport:
         params: Mapping[str, Any] | None,
         read_timeout: float,
     ) -> Reply:
+        if not _API_KEY.fullmatch(self._api_key):
+            # Never sent: requests would refuse it quoting the whole value.
+            raise AuthenticationError(
+                "The API key has characters an HTTP header cannot carry (a space, a line "
+                "break, a non-ASCII character): check the key configured.",
+                code="INVALID_API_KEY",
+            )
         if not self._limiter.acquire(self._rate_wait_timeout):
             raise RateBudgetTimeout(
                 "The Genlook request budget is used up; try again shortly.", code="RATE_BUDGET"
@@ -200,17 +241,18 @@ class Transport:
         except requests.ConnectTimeout as exc:
             raise GenlookTimeoutError(
                 f"Timed out connecting to Genlook ({method} {path}).", request_sent=False
-            ) from exc
+            ) from _frameless(exc)
         except requests.Timeout as exc:
             raise GenlookTimeoutError(
                 f"Genlook did not answer {method} {path} within {read_timeout:g}s.",
                 request_sent=True,
-            ) from exc
+            ) from _frameless(exc)
         except requests.ConnectionError as exc:
+            sent = not _never_left(exc)
             raise TransportError(
                 f"Could not reach Genlook ({method} {path}): {exc.__class__.__name__}.",
-                request_sent=not _never_left(exc),
-            ) from exc
+                request_sent=sent,
+            ) from _frameless(exc)
         logger.debug(
             "Genlook %s %s -> %s in %.0f ms",
             method,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from genlook_django.client import GenlookClient
+from genlook_django.client.transport import SecretStr
 from genlook_django.conf import genlook_settings
 
 from .ratebudget import build_rate_limiter
@@ -31,7 +32,7 @@ def get_client(
     short ones of a status request's poll-through). Every variant spends the same budget
     (``build_rate_limiter`` shares one limiter per API key).
     """
-    api_key = genlook_settings.require("API_KEY")
+    api_key = SecretStr(genlook_settings.require("API_KEY"))  # its repr hides it
     if max_retries is None:
         max_retries = genlook_settings.MAX_RETRIES
     if connect_timeout is None:

@@ -464,6 +464,12 @@ def normalise(file: bytes | IO[bytes], limits: PhotoLimits | None = None) -> Nor
 
 
 def _normalise_image(image: Image.Image, kind: str, limits: PhotoLimits) -> tuple[bytes, int, int]:
+    if kind != JPEG:
+        # Decoded at full size anyway; decoded here, so that a damaged file fails here.
+        # Otherwise a PNG's getexif() (its EXIF may follow the pixels) decodes it inside
+        # _orientation, which takes any error for a broken EXIF block: the half-decoded
+        # pixels would pass as the photo.
+        image.load()
     orientation = _orientation(image)
     icc_profile = image.info.get("icc_profile")
     if getattr(image, "n_frames", 1) > 1:

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Sequence
 
 SIGNATURE_HEADER = "Genlook-Signature"
+# Unix seconds in ASCII digits: str.isdigit() and int() also take "²", "١٢٣" or 5000 digits
+# (ValueError, OverflowError against a float).
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
 
 class SignatureError(Exception):
@@ -40,9 +44,9 @@ def _parse(header: str) -> tuple[int, list[str]]:
     timestamp, signatures = None, []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and _TIMESTAMP.fullmatch(value):
             timestamp = int(value)
-        elif key == "v1" and value:
+        elif key == "v1" and value and value.isascii():  # compare_digest refuses non-ASCII str
             signatures.append(value)
     if timestamp is None or not signatures:
         raise SignatureError("malformed_signature", "The signature header is malformed.")

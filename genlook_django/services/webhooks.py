@@ -11,7 +11,7 @@ completion payload, signed by nothing. So a delivery is only ever a *hint*:
    whatever the verdict, in one INSERT (bounded body, headers without anything
    secret-looking, remote address, verdict and reason): the checks only read, so nothing
    is written before authentication, and a crash in them still stores the delivery. An
-   accepted one is deduplicated on ``generation:status`` (a unique constraint) and its
+   accepted one is deduplicated on ``try-on:generation:status`` (a unique constraint) and its
    processing enqueued on commit. Nothing about a result is written before that.
 3. ``process`` (in the Celery task) confirms the try-on's state with
    ``GET /generations/{id}`` (``WEBHOOK_CONFIRM``, on by default) and hands *Genlook's*
@@ -167,9 +167,17 @@ def _text(body: bytes) -> str:
     return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
-def _dedupe_key(hint: WebhookHint) -> str:
+def _storable(text: str) -> str:
+    """A string from the payload as a text column takes it: JSON escapes can make lone
+    surrogates (not UTF-8: no database stores them) and NUL (refused by PostgreSQL)."""
+    return text.encode("utf-8", errors="replace").decode().replace("\x00", "\ufffd")
+
+
+def _dedupe_key(try_on_id: int, hint: WebhookHint) -> str:
+    # Scoped to the try-on: a delivery for a try-on whose generation id is not recorded
+    # yet names any generation, and must not use up another try-on's key.
     status = hint.status if hint.status in DEDUPE_STATUSES else "OTHER"
-    return f"{hint.generation_id}:{status}"
+    return _storable(f"{try_on_id}:{hint.generation_id}:{status}")
 
 
 @dataclass(frozen=True)
@@ -185,8 +193,8 @@ class _Checked:
     def fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {"try_on_id": self.try_on_id}
         if self.hint is not None:
-            fields["generation_id"] = self.hint.generation_id
-            fields["status_hint"] = self.hint.status[:32]
+            fields["generation_id"] = _storable(self.hint.generation_id)
+            fields["status_hint"] = _storable(self.hint.status[:32])
         return fields
 
 
@@ -287,9 +295,9 @@ def receive(
         delivery = _store(**fields, **checked.fields(), reason=checked.reason)
         return Receipt(checked.status_code, "rejected", checked.reason, delivery)
 
-    # Accepted: deduplicated on generation:status (a unique constraint, so concurrent
+    # Accepted: deduplicated on try-on:generation:status (a unique constraint, so concurrent
     # copies cannot both pass), then queued, unless the try-on is finished already.
-    key = _dedupe_key(checked.hint)
+    key = _dedupe_key(checked.try_on_id, checked.hint)
     fields.update(checked.fields(), verdict=Verdict.ACCEPTED)
     del fields["outcome"]
     duplicate = False
@@ -468,7 +476,7 @@ def _process(delivery: WebhookDelivery, client: GenlookClient | None) -> tuple[s
             "Webhook delivery %s said %s, Genlook says %s for generation %s: Genlook's "
             "answer recorded.",
             delivery.pk,
-            hint.status,
+            delivery.status_hint,  # as stored: bounded, and printable by any log handler
             generation.status,
             generation.id,
         )

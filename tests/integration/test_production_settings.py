@@ -118,7 +118,14 @@ def test_visibility_timeout_and_genlook_overrides_from_the_environment(read_sett
         CELERY_VISIBILITY_TIMEOUT="900",
         GENLOOK_OVERRIDES='{"RECONCILE_MAX_AGE": 600, "UPLOAD_BUDGET": [1000, 3600]}',
     )
-    assert conf["CELERY_BROKER_TRANSPORT_OPTIONS"] == {"visibility_timeout": 900.0}
+    # Redis looks for the unacknowledged tasks of dead workers every 10 s (not 100).
+    assert conf["CELERY_BROKER_TRANSPORT_OPTIONS"] == {
+        "visibility_timeout": 900.0,
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
+    short = read_settings(CELERY_VISIBILITY_TIMEOUT="30")["CELERY_BROKER_TRANSPORT_OPTIONS"]
+    assert short["unacked_restore_interval"] == 5
     assert conf["GENLOOK"]["RECONCILE_MAX_AGE"] == 600
     assert conf["GENLOOK"]["UPLOAD_BUDGET"] == [1000, 3600]
     assert conf["GENLOOK"]["API_KEY"] == "gk_sandbox_demo"  # the rest is kept

@@ -74,7 +74,7 @@ def test_a_valid_delivery_is_confirmed_with_genlook_and_ingested(hooks, pending,
     assert delivery.try_on_id == try_on.pk
     assert delivery.generation_id == try_on.generation_id
     assert delivery.status_hint == "COMPLETED"
-    assert delivery.dedupe_key == f"{try_on.generation_id}:COMPLETED"
+    assert delivery.dedupe_key == f"{try_on.pk}:{try_on.generation_id}:COMPLETED"
     assert delivery.attempts == 1 and delivery.processed_at and not delivery.error
 
 
@@ -503,3 +503,19 @@ def test_an_internal_error_still_stores_the_delivery_and_asks_for_a_retry(
     assert (delivery.verdict, delivery.outcome) == ("rejected", "not_processed")
     assert "RuntimeError: a bug" in delivery.error
     assert_no_result(try_on)
+
+
+def test_a_try_on_not_submitted_yet_cannot_use_up_another_try_ons_key(hooks, submit, post):
+    """A token of a try-on whose generation id is not recorded yet is accepted with any
+    generation id; it must not absorb another try-on's true completion as a duplicate."""
+    victim, victim_token = submit()
+    other, other_token = submit()
+    TryOn.objects.filter(pk=other.pk).update(state=TryOn.State.SUBMITTING, generation_id="")
+    finished(victim.generation_id)
+    payload = payload_of(hooks, victim.generation_id)
+
+    assert post(other_token, payload).status_code == 202  # a hint for the other try-on
+    response = post(victim_token, payload)
+
+    assert (response.status_code, response.json()) == (202, {"status": "accepted"})
+    assert TryOn.objects.get(pk=victim.pk).state == TryOn.State.COMPLETED
