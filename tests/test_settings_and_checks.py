@@ -84,6 +84,31 @@ def test_get_client_follows_the_settings():
         get_client()
 
 
+def _get_client_failure() -> Exception:
+    try:
+        get_client()
+    except Exception as error:
+        return error
+    raise AssertionError("get_client() worked")
+
+
+def test_get_client_failing_shows_no_key_in_its_traceback():
+    """Its locals hold the key (Django's debug page and error trackers show locals)."""
+    import secrets
+    import traceback
+
+    from django.views.debug import ExceptionReporter
+
+    secret = secrets.token_hex(16)  # in no source line either
+    key = f"gk_live_{secret}"
+    with override_settings(GENLOOK={"API_KEY": key, "RATE_LIMIT_BACKEND": "memory"}, DEBUG=True):
+        error = _get_client_failure()
+        page = ExceptionReporter(None, type(error), error, error.__traceback__).get_traceback_html()
+    text = "".join(traceback.TracebackException.from_exception(error, capture_locals=True).format())
+    assert isinstance(error, ImproperlyConfigured)
+    assert secret not in text and secret not in page
+
+
 @override_settings(
     GENLOOK={"API_KEY": "gk_x", "BASE_URL": "https://genlook-proxy.internal/tryon/v1"},
     DEBUG=False,

@@ -22,7 +22,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from drf_spectacular.utils import extend_schema as _extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import SAFE_METHODS, AllowAny
+from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,7 +34,7 @@ from genlook_django.services import files, photos, quotas, results, shoppers, tr
 
 from .authentication import ShopperSessionAuthentication
 from .errors import MESSAGES, StorefrontError, error_response, storefront_exception_handler
-from .parsers import IgnoredBody, StorefrontJSONParser
+from .parsers import StorefrontJSONParser
 from .serializers import (
     ErrorSerializer,
     MeSerializer,
@@ -75,14 +75,13 @@ def extend_schema(**kwargs: Any) -> Any:
 
 
 class StorefrontView(APIView):
-    """JSON only, session + CSRF for everyone, no DRF throttles (the quotas are ours). No
-    body is read unless a view sets its parsers (the CSRF check would parse any)."""
+    """JSON only, session + CSRF for everyone, no DRF throttles (the quotas are ours)."""
 
     authentication_classes = [ShopperSessionAuthentication]
     permission_classes = [AllowAny]
     throttle_classes: list[Any] = []
     renderer_classes = [JSONRenderer]
-    parser_classes = [IgnoredBody]
+    parser_classes = [StorefrontJSONParser]
     schema = AutoSchema()
 
     def get_exception_handler(self):
@@ -146,7 +145,7 @@ class MeView(StorefrontView):
 
 
 def refuse_oversized_body(request: Request) -> None:
-    """Raise ``StorefrontError`` for a request whose body must not be read: larger than a
+    """Raise ``StorefrontError`` for a POST whose body must not be read: larger than a
     photo may be (413 ``PHOTO_TOO_LARGE``), or multipart without a usable Content-Length
     (411 ``LENGTH_REQUIRED``: a chunked upload has no size to check beforehand). Only
     headers are looked at."""
@@ -171,9 +170,8 @@ class TryOnListView(StorefrontView):
     parser_classes = [MultiPartParser, FormParser, StorefrontJSONParser]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # Before authentication: its CSRF check reads request.POST, i.e. the whole body
-        # (for any unsafe method: a PUT is parsed before it is answered 405).
-        if request.method not in SAFE_METHODS:
+        # Before authentication: its CSRF check reads request.POST, i.e. the whole body.
+        if request.method == "POST":
             refuse_oversized_body(request)
         super().initial(request, *args, **kwargs)
 

@@ -118,3 +118,65 @@ def test_unknown_and_odd_error_bodies_keep_their_raw_code(status, body, expected
     if isinstance(body, dict):
         assert error.code == (body.get("code") or body["error"]["code"])
     assert str(error)
+
+
+# -- The API key never shows (R5, tests/reliability/test_r5_access.py) ---------------------------
+
+
+def test_a_key_with_a_stray_line_break_is_sent_without_it(genlook_sandbox, make_client):
+    # As read from a secrets file: requests would refuse it, quoting the whole key.
+    assert make_client(api_key=genlook_sandbox.api_key + "\n").get_credits() >= 0
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["gk_live_5f0c9a7e\r\n3d1b48a6", "gk_live_5f0c9a7e 3d1b48a6", "gk_live_5f0c9a7e\u20193d1b"],
+)
+def test_a_key_no_header_can_carry_is_refused_unsent_and_unquoted(
+    genlook_sandbox, make_client, key
+):
+    with pytest.raises(AuthenticationError) as caught:
+        make_client(api_key=key).get_credits()
+    assert caught.value.code == "INVALID_API_KEY"
+    assert "5f0c9a7e" not in str(caught.value)
+    assert genlook_sandbox.state.requests == []  # never sent
+
+
+def _failure(client) -> BaseException:
+    """The error of a call, caught where nothing else holds the key."""
+    try:
+        client.get_credits()
+    except Exception as error:
+        return error
+    raise AssertionError("the call succeeded")
+
+
+def test_the_key_is_in_no_frame_of_a_failed_call(make_client, monkeypatch):
+    """What Django's debug page, an HTML admin e-mail or an error tracker shows of a
+    traceback: each frame's locals (requests' headers, http.client's buffer of the request
+    as sent, in the frames of a connection error's cause)."""
+    import secrets
+    import traceback
+
+    import requests
+    from django.views.debug import ExceptionReporter
+
+    from genlook_django.client import TransportError
+
+    secret = secrets.token_hex(16)  # not in any source line a traceback shows
+    refused = _failure(make_client(api_key=f"gk_live_{secret}", base_url="http://127.0.0.1:9/v1"))
+    assert isinstance(refused, TransportError)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the network stack failed")
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", crash)
+    crashed = _failure(make_client(api_key=f"gk_live_{secret}"))
+
+    for error, what in ((refused, "Connection refused"), (crashed, "the network stack failed")):
+        text = "".join(
+            traceback.TracebackException.from_exception(error, capture_locals=True).format()
+        )
+        page = ExceptionReporter(None, type(error), error, error.__traceback__).get_traceback_html()
+        assert secret not in text and secret not in page
+        assert what in text  # the traceback still says what happened

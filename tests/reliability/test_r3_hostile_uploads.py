@@ -68,7 +68,11 @@ from tests.storefront.conftest import (  # noqa: F401  (fixtures)
 
 from .figures import full_run, scaled
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # Pillow warns about the damage it reads past (corrupt EXIF, malformed MPO): expected.
+    pytest.mark.filterwarnings("ignore::UserWarning:PIL"),
+]
 
 SEED = int(os.environ.get("GENLOOK_R3_SEED", "20260516"))
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "storefront-api.md"
@@ -345,7 +349,6 @@ class Case:
     method: str = "POST"
     path: str = TRY_ONS
     extra: dict[str, str] = field(default_factory=dict)
-    csrf: bool = True
 
 
 def part(
@@ -382,6 +385,12 @@ class Kit:
         self.bases = bases
         self.heic_codes = HEIC if photos.heif_supported() else frozenset({"PHOTO_HEIC_UNSUPPORTED"})
         self._memo: dict[object, bytes] = {}
+        self._made: Counter[str] = Counter()
+
+    def nth(self, family: str) -> int:
+        """How many inputs of this family were made before this one."""
+        self._made[family] += 1
+        return self._made[family] - 1
 
     def memo(self, key: object, make: Callable[[], bytes]) -> bytes:
         if key not in self._memo:
@@ -432,8 +441,9 @@ def truncated(kit: Kit) -> Case:
     name, content = kit.base()
     rng = kit.rng
     cut = rng.choice([rng.randrange(0, 64), rng.randrange(0, len(content))])
-    if name == "gif":
-        return Case("truncated", f"{name}[:{cut}]", kit.photo(content[:cut]), codes=UNSUPPORTED)
+    if name == "gif":  # cut to nothing: an empty file (PHOTO_INVALID)
+        codes = UNSUPPORTED | INVALID
+        return Case("truncated", f"{name}[:{cut}]", kit.photo(content[:cut]), codes=codes)
     if name == "heic":
         codes = kit.heic_codes | INVALID | UNSUPPORTED
         return Case("truncated", f"{name}[:{cut}]", kit.photo(content[:cut]), codes=codes)
@@ -723,7 +733,8 @@ def oversized(kit: Kit) -> Case:
     """Bodies over the limit: 50 MB (refused on their length, unread), just over the photo
     limit (read, then refused), and lengths that lie."""
     rng = kit.rng
-    kind = rng.choice(["multipart_50mb", "json_50mb", "raw_50mb", "just_over", "lying_length"])
+    kinds = ["multipart_50mb", "just_over", "json_50mb", "lying_length", "raw_50mb"]
+    kind = kinds[kit.nth("oversized") % len(kinds)]  # each kind in turn: 50 MB in CI too
     if kind == "multipart_50mb":
         body = kit.memo("50mb-form", lambda: kit.photo(kit.big()))
         return Case("oversized", kind, body, codes=TOO_LARGE)
@@ -1015,23 +1026,23 @@ def valid(kit: Kit) -> Case:
 
 # family -> (generator, inputs in a full run, inputs scaled down)
 FAMILIES: dict[str, tuple[Callable[[Kit], Case], int, int]] = {
-    "truncated": (truncated, 200, 36),
-    "corrupted": (corrupted, 200, 36),
-    "bombs": (bombs, 110, 22),
-    "pixel_bombs": (pixel_bombs, 40, 8),
-    "polyglots_prepended": (polyglot_prepended, 80, 14),
-    "disguised": (disguised, 150, 26),
-    "other_formats": (other_formats, 60, 12),
-    "empty": (empty, 30, 8),
-    "oversized": (oversized, 16, 6),
-    "content_types": (content_types, 80, 16),
-    "multipart": (multipart_forms, 110, 22),
-    "filenames": (filenames, 60, 12),
-    "json": (json_bodies, 60, 12),
-    "length_headers": (length_headers, 40, 12),
-    "wrong_endpoints": (wrong_endpoints, 30, 10),
-    "polyglots_appended": (polyglot_appended, 30, 8),
-    "valid": (valid, 40, 12),
+    "truncated": (truncated, 200, 28),
+    "corrupted": (corrupted, 200, 28),
+    "bombs": (bombs, 110, 18),
+    "pixel_bombs": (pixel_bombs, 40, 6),
+    "polyglots_prepended": (polyglot_prepended, 80, 10),
+    "disguised": (disguised, 150, 18),
+    "other_formats": (other_formats, 60, 10),
+    "empty": (empty, 30, 6),
+    "oversized": (oversized, 16, 5),
+    "content_types": (content_types, 80, 12),
+    "multipart": (multipart_forms, 110, 16),
+    "filenames": (filenames, 60, 8),
+    "json": (json_bodies, 60, 10),
+    "length_headers": (length_headers, 40, 10),
+    "wrong_endpoints": (wrong_endpoints, 30, 8),
+    "polyglots_appended": (polyglot_appended, 30, 6),
+    "valid": (valid, 40, 10),
 }
 
 
@@ -1117,6 +1128,8 @@ class Run:
             problems.append(f"{status} without a JSON body: {response.content[:80]!r}")
         accepted = 200 <= status < 300
         code = None
+        if not accepted and body is not None and not isinstance(body, dict):
+            problems.append(f"{status} with a JSON body that is no error: {body!r:.80}")
         if isinstance(body, dict) and not accepted:
             code = body.get("code")
             if code not in self.known:
@@ -1174,7 +1187,13 @@ class Run:
         return []
 
 
-def test_hostile_uploads_are_refused_cleanly(storefront, settings, product, tmp_path, figures):  # noqa: F811
+def test_hostile_uploads_are_refused_cleanly(
+    storefront,  # noqa: F811  (imported fixtures)
+    product,  # noqa: F811
+    settings,
+    tmp_path,
+    figures,
+):
     # Quotas would answer 429 after a few uploads (they are tested on their own): here
     # every input reaches the photo pipeline.
     settings.GENLOOK = {
@@ -1274,6 +1293,14 @@ def _record(figures, outcomes: list[Outcome], documented, making: float, seconds
         rss_peak_growth_per_request=_mib(_peak(o.window.rss_peak for o in outcomes)),
         rss_peak_growth_bombs=_mib(_peak(o.window.rss_peak for o in bombs_)),
         rss_peak_growth_bodies_20mb_plus=_mib(_peak(o.window.rss_peak for o in big)),
+        rss_peak_request=next(
+            (
+                f"{o.family} [{o.label[:40]}]"
+                for o in sorted(outcomes, key=lambda o: -(o.window.rss_peak or 0))[:1]
+                if o.window.rss_peak is not None
+            ),
+            "n/a",
+        ),
         ms_per_request_mean=round(
             1000 * sum(o.window.seconds for o in outcomes) / len(outcomes), 1
         ),
@@ -1292,12 +1319,12 @@ def _check_memory(outcomes: list[Outcome]) -> None:
     for o in outcomes:
         where = f"#{o.index} {o.family} [{o.label[:60]}]"
         traced, rss = o.window.traced_peak, o.window.rss_peak
-        # At most a photo's 10 MB held a few times over (the form's copy, the pipeline's),
-        # under a 50 MB body whatever the input.
-        assert traced < 32 * MB, f"{where}: {_mib(traced)} traced"
-        if o.refused_on_length:  # not a byte of it read
+        # Files over 2.5 MB go to disk, JSON or form bodies over 2.5 MB are refused unread
+        # (DATA_UPLOAD_MAX_MEMORY_SIZE): at most a photo's 10 MB, read once, is held.
+        assert traced < 24 * MB, f"{where}: {_mib(traced)} traced"
+        if o.refused_on_length:  # over the limit by its Content-Length: never read
             assert traced < 1 * MB, f"{where}: {_mib(traced)} traced"
-            assert rss is None or rss < 4 * MB, f"{where}: resident +{_mib(rss)}"
+            assert rss is None or rss < 8 * MB, f"{where}: resident +{_mib(rss)}"
         if rss is not None:
             # A bomb would take 64 MB to 16 GB decoded: it is refused from its header.
             limit = 16 * MB if o.family in ("bombs", "pixel_bombs") else 96 * MB

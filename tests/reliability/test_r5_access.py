@@ -24,16 +24,13 @@ import hashlib
 import io
 import json
 import logging
-import re
 import secrets
-import threading
 import time
 import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,10 +42,9 @@ from django.contrib.staticfiles import finders
 from django.core.cache import caches
 from django.core.management import call_command
 from django.core.serializers import serialize
-from django.db import connections
 from django.http import HttpResponse
 from django.test import Client
-from django.urls import URLResolver, get_resolver, resolve, reverse
+from django.urls import URLResolver, get_resolver, reverse
 from django.views.debug import ExceptionReporter
 
 from genlook_django.client import GenlookError
@@ -213,6 +209,7 @@ class Victim:
     try_ons: dict[str, str] = field(default_factory=dict)  # state -> public id
     photos: dict[str, str] = field(default_factory=dict)
     secrets: list[bytes] = field(default_factory=list)  # what nobody else may read
+    row: TryOn | None = None  # the completed try-on, as it was before any attack
 
     def ids(self) -> list[tuple[str, str]]:
         return [(f"try-on {s}", i) for s, i in self.try_ons.items()] + [
@@ -225,7 +222,7 @@ def _accepted(response: HttpResponse) -> dict:
     return response.json()
 
 
-def make_victims(count: int, product, person_photo: bytes, sandbox) -> list[Victim]:
+def make_victims(count: int, item: Any, person_photo: bytes, sandbox) -> list[Victim]:
     """``count`` shoppers (every third one signed in), each with: a completed try-on, a
     completed one they erased (its photo with it), a pending one they erased (withdrawn, its
     photo's erasure owed), a pending one, and rows received, submitting, failed; plus an
@@ -238,8 +235,8 @@ def make_victims(count: int, product, person_photo: bytes, sandbox) -> list[Vict
         if n % 3 == 2:
             client.force_login(users.objects.create_user(f"victim{n}"))
         victims.append(Victim(client, ""))
-    done = [_accepted(start(v.client, product, person_photo)) for v in victims]
-    erased = [_accepted(start(v.client, product, person_photo)) for v in victims]
+    done = [_accepted(start(v.client, item, person_photo)) for v in victims]
+    erased = [_accepted(start(v.client, item, person_photo)) for v in victims]
     for victim, first, second in zip(victims, done, erased, strict=True):
         victim.try_ons["completed"] = follow(victim.client, first)["id"]
         follow(victim.client, second)
@@ -251,16 +248,14 @@ def make_victims(count: int, product, person_photo: bytes, sandbox) -> list[Vict
 
     sandbox.state.configure(generation_seconds=3600)  # these stay pending
     for victim in victims:
-        withdrawn = _accepted(start(victim.client, product, person_photo))
+        withdrawn = _accepted(start(victim.client, item, person_photo))
         victim.photos["erasure owed"] = str(
             TryOn.objects.get(public_id=withdrawn["id"]).photo.public_id
         )
         assert victim.client.delete(detail_url(withdrawn["id"])).status_code == 204
         victim.try_ons["withdrawn"] = withdrawn["id"]
-        victim.try_ons["pending"] = _accepted(start(victim.client, product, reuse_photo="true"))[
-            "id"
-        ]
-        template = TryOn.objects.get(public_id=victim.try_ons["completed"])
+        victim.try_ons["pending"] = _accepted(start(victim.client, item, reuse_photo="true"))["id"]
+        template = victim.row = TryOn.objects.get(public_id=victim.try_ons["completed"])
         for state, extra in (
             (State.RECEIVED, {}),
             (State.SUBMITTING, {}),
@@ -515,13 +510,13 @@ def admin_statuses(actor: Actor, method: str) -> set[int]:
 
 def admin_url(route: Route, victim: Victim) -> str:
     """The admin URL, with the ids of the victim's objects where it takes some."""
-    row = TryOn.objects.get(public_id=victim.try_ons["completed"])
+    row = victim.row
     values = {"object_id": str(row.pk), "item_id": 1, "content_type_id": row.content_type_id}
     return reverse(f"admin:{route.name}", kwargs={p: values[p] for p in route.params})
 
 
 def emulator_url(route: Route, victim: Victim) -> str:
-    row = TryOn.objects.get(public_id=victim.try_ons["completed"])
+    row = victim.row
     values = {
         "generation_id": row.generation_id,
         "customer_id": victim.key,
@@ -532,7 +527,11 @@ def emulator_url(route: Route, victim: Victim) -> str:
 
 
 def test_no_stranger_reaches_a_shoppers_try_ons(
-    storefront, settings, product, person_photo, figures
+    storefront,  # noqa: F811
+    settings,
+    product,  # noqa: F811
+    person_photo,
+    figures,
 ):
     settings.GENLOOK = {
         **settings.GENLOOK,
@@ -555,6 +554,7 @@ def test_no_stranger_reaches_a_shoppers_try_ons(
     assert {r.name for r in by_class["owned"]} == set(OWNED_METHODS)
     all_secrets = [s for v in victims for s in v.secrets]
     before = victims_state(victims, storefront)
+    pks = {str(p): pk for p, pk in TryOn.objects.values_list("public_id", "pk")}
     matrix = Matrix()
 
     def secrets_for(actor: Actor) -> list[bytes]:
@@ -589,7 +589,7 @@ def test_no_stranger_reaches_a_shoppers_try_ons(
         # Ids the URLs do not take: a primary key, upper case, without dashes.
         victim = next(v for v in victims if v is not actor.owner)
         public_id = victim.try_ons["completed"]
-        pk = TryOn.objects.get(public_id=public_id).pk
+        pk = pks[public_id]
         for path in (
             f"/genlook/api/tryons/{pk}/",
             f"/genlook/api/tryons/{pk}/result/",
@@ -792,12 +792,10 @@ class LeakScan:
                 return
 
     def response(self, kind: str, where: str, response: HttpResponse) -> HttpResponse:
+        """Its headers, cookies and body."""
         headers = "\n".join(f"{k}: {v}" for k, v in response.items())
-        cookies = response.cookies.output()
-        self.check(kind, f"{where} -> {response.status_code}", headers + cookies)
-        self.scanned["response bytes"] += 0
-        self.check(kind, f"{where} -> {response.status_code}", body_of(response))
-        self.scanned[kind] -= 1  # one response, two looks
+        head = (headers + "\n" + response.cookies.output() + "\n\n").encode()
+        self.check(kind, f"{where} -> {response.status_code}", head + body_of(response))
         return response
 
 
@@ -849,7 +847,7 @@ def scan_log_record(scan: LeakScan, record: logging.LogRecord, reported: set) ->
     exc_info = record.exc_info
     rendered = traceback.TracebackException(*exc_info, capture_locals=True)
     scan.check("tracebacks with locals", where, "".join(rendered.format()))
-    kind = (record.name, "".join(rendered.format_exception_only()), len(rendered.stack))
+    kind = (record.name, rendered.exc_type, tuple((f.filename, f.lineno) for f in rendered.stack))
     if kind in reported and not full_run():
         return
     reported.add(kind)
@@ -871,7 +869,7 @@ class NetworkStackFailure(RuntimeError):
 
 
 @pytest.fixture
-def canary(storefront, settings):
+def canary(storefront, settings):  # noqa: F811
     """The app with a distinctive API key (an account of its own at the sandbox)."""
     storefront.state.add_account(CANARY, credits=10_000)
     storefront.state.configure(rate_limit=100_000)
@@ -885,13 +883,19 @@ def canary(storefront, settings):
 
 
 def test_the_api_key_shows_nowhere(
-    canary, settings, make_product, person_photo, monkeypatch, tmp_path, figures
+    canary,
+    settings,
+    make_product,  # noqa: F811
+    person_photo,
+    monkeypatch,
+    tmp_path,
+    figures,
 ):
     from tests.storefront import images
 
     began = time.monotonic()
     scan = LeakScan([CANARY, WRONG_KEY])
-    product = make_product("Canary Shirt")
+    shirt = make_product("Canary Shirt")
     users = get_user_model()
     admin = Client(raise_request_exception=False)
     admin.force_login(users.objects.create_superuser("boss", "boss@example.com", None))
@@ -908,7 +912,7 @@ def test_the_api_key_shows_nowhere(
     def try_on(client: Client, where: str, **fields: Any) -> dict | None:
         """A try-on through the storefront, followed to its end; every answer scanned."""
         photo = fields.pop("photo", person_photo)
-        response = scan.response("api answers", where, start(client, product, photo, **fields))
+        response = scan.response("api answers", where, start(client, shirt, photo, **fields))
         if response.status_code != 202:
             return None
         body = response.json()
@@ -928,7 +932,7 @@ def test_the_api_key_shows_nowhere(
     def shopper_pages(client: Client, where: str) -> None:
         for url in (
             reverse("shop:catalog"),
-            product.get_absolute_url(),
+            shirt.get_absolute_url(),
             reverse("shop:cart"),
             reverse("genlook:privacy"),
             reverse("genlook:jsi18n"),
@@ -940,13 +944,13 @@ def test_the_api_key_shows_nowhere(
 
     def api_errors(where: str) -> None:
         client = Client()
-        form = {"product": product_ref(product), "consent": "true", "photo": io.BytesIO(b"x")}
+        form = {"product": product_ref(shirt), "consent": "true", "photo": io.BytesIO(b"x")}
         answers = [
-            start(client, product, person_photo, consent="false"),
-            start(client, product),
-            start(client, product, b"not a photo at all"),
-            start(client, product, images.jpeg((120, 90))),
-            start(client, product, images.gif()),
+            start(client, shirt, person_photo, consent="false"),
+            start(client, shirt),
+            start(client, shirt, b"not a photo at all"),
+            start(client, shirt, images.jpeg((120, 90))),
+            start(client, shirt, images.gif()),
             client.post(TRY_ONS, form, CONTENT_LENGTH=str(50 * 1024 * 1024)),
             client.post(TRY_ONS, form, CONTENT_LENGTH=""),
             client.post(TRY_ONS, {"product": "shop.product:999999", "consent": "true"}),
@@ -955,19 +959,37 @@ def test_the_api_key_shows_nowhere(
             client.put(ME),
             client.get(detail_url(uuid4())),
             client.get(f"/genlook/api/tryons/{uuid4()}/nothing-here/"),
-            Client(enforce_csrf_checks=True).post(TRY_ONS, {"product": product_ref(product)}),
+            Client(enforce_csrf_checks=True).post(TRY_ONS, {"product": product_ref(shirt)}),
             client.post(reverse("genlook:webhook", args=["A" * 43]), b"{}", "application/json"),
         ]
         settings.GENLOOK = {**settings.GENLOOK, "UPLOAD_QUOTA": (1, 300)}
-        answers += [start(client, product, person_photo), start(client, product, person_photo)]
+        answers += [start(client, shirt, person_photo), start(client, shirt, person_photo)]
         settings.GENLOOK = {**settings.GENLOOK, "UPLOAD_QUOTA": DEFAULTS["UPLOAD_QUOTA"]}
         assert {a.status_code for a in answers} >= {400, 403, 404, 405, 411, 413, 415, 429}
         for answer in answers:
             scan.response("api answers", f"{where} error", answer)
 
-    def genlook_failures(where: str) -> None:
-        """Every way Genlook or the way to it can fail, while shoppers try things on."""
+    def genlook_failures(where: str, faults_too: bool) -> None:
+        """Every way Genlook or the way to it can fail, while shoppers try things on (the
+        failures of Genlook's own need no error page: scaled down, with DEBUG on only, its
+        SQL log a superset of the other's)."""
         shopper = Client()
+        if faults_too:
+            genlook_faults(shopper)
+        # A key Genlook does not know; one with a stray newline (pasted from a file).
+        for name, key in (
+            ("wrong key", WRONG_KEY),
+            ("key with a newline", CANARY + "\n"),
+            ("key with a space", CANARY.replace("_", " ", 1)),
+        ):
+            use_key(key)
+            try_on(shopper, f"{where} {name}")
+            admin_pages(f"{where} {name}", every_object=full_run())
+            run_commands(f"{where} {name}", calling_genlook_only=not full_run())
+        use_key(CANARY)
+
+    def genlook_faults(shopper: Client) -> None:
+        where = "DEBUG" if settings.DEBUG else "production"
         for name, options in (
             ("500", {"error_rates": {500: 1.0}}),
             ("503", {"error_rates": {503: 1.0}}),
@@ -997,17 +1019,6 @@ def test_the_api_key_shows_nowhere(
         settings.GENLOOK = {**settings.GENLOOK, "BASE_URL": "http://127.0.0.1:9/tryon/v1"}
         try_on(shopper, f"{where} Genlook unreachable")
         settings.GENLOOK = {**settings.GENLOOK, "BASE_URL": base_url}
-        # A key Genlook does not know; one with a stray newline (pasted from a file).
-        for name, key in (
-            ("wrong key", WRONG_KEY),
-            ("key with a newline", CANARY + "\n"),
-            ("key with a space", CANARY.replace("_", " ", 1)),
-        ):
-            use_key(key)
-            try_on(shopper, f"{where} {name}")
-            admin_pages(f"{where} {name}", every_object=full_run())
-            run_commands(f"{where} {name}", calling_genlook_only=not full_run())
-        use_key(CANARY)
 
     def crashes(where: str) -> None:
         """Unexpected exceptions: inside requests while a key is on its way, and in a view."""
@@ -1057,7 +1068,7 @@ def test_the_api_key_shows_nowhere(
         settings.GENLOOK = {**settings.GENLOOK, "WEBHOOKS": True, "STATUS_POLL_THROUGH": False}
         faults(drop_webhooks=1.0)
         client = Client()
-        created = scan.response("api answers", where, start(client, product, person_photo))
+        created = scan.response("api answers", where, start(client, shirt, person_photo))
         row = TryOn.objects.get(public_id=created.json()["id"])
         hook = canary.state.engine.get(CANARY, row.generation_id).webhook_url
         path = urlsplit(hook).path
@@ -1109,7 +1120,7 @@ def test_the_api_key_shows_nowhere(
             ["genlook_purge", "--dry-run"],
             ["genlook_replay_webhooks", "--dry-run"],
             ["genlook_replay_webhooks", "--failed"],
-            ["genlook_batch", product_ref(product), "--photo", str(photo), "--no-progress"],
+            ["genlook_batch", product_ref(shirt), "--photo", str(photo), "--no-progress"],
             ["genlook_erase", "--key", key or "a_nobody", "--dry-run"],
             ["check"],
             ["check", "--deploy"],
@@ -1124,28 +1135,48 @@ def test_the_api_key_shows_nowhere(
             scan.check("command output", f"{where} {' '.join(args)}", out.getvalue())
             scan.check("command output", f"{where} {' '.join(args)} (stderr)", err.getvalue())
 
+    from genlook_django.services import batches
+
+    run_in_process = batches.run_in_process
+    monkeypatch.setattr(  # genlook_batch polls every 2 s
+        batches,
+        "run_in_process",
+        lambda *args, **kwargs: run_in_process(*args, **kwargs, poll_interval=0.1),
+    )
+    phases: Counter = Counter()
+
+    def phase(name: str, run: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        began = time.monotonic()
+        run(*args, **kwargs)
+        phases[name] += round(time.monotonic() - began, 1)
+
+    def shoppers_(where: str) -> None:
+        anonymous, returning, signed_in = Client(), Client(), Client()
+        signed_in.force_login(member)
+        try_on(returning, f"{where} a try-on")
+        try_on(signed_in, f"{where} a signed-in try-on")
+        for name, client in (("anonymous", anonymous), ("returning", returning)):
+            shopper_pages(client, f"{where} {name}")
+        shopper_pages(signed_in, f"{where} signed in")
+        api_errors(where)
+
     with every_log_record() as records:
         for debug in (False, True):
             settings.DEBUG = debug
             where = "DEBUG" if debug else "production"
-            anonymous, returning, signed_in = Client(), Client(), Client()
-            signed_in.force_login(member)
-            try_on(returning, f"{where} a try-on")
-            try_on(signed_in, f"{where} a signed-in try-on")
-            for name, client in (("anonymous", anonymous), ("returning", returning)):
-                shopper_pages(client, f"{where} {name}")
-            shopper_pages(signed_in, f"{where} signed in")
-            api_errors(where)
-            genlook_failures(where)
-            crashes(where)
-            webhooks(where)
-            admin_pages(where)
-            run_commands(where)
+            phase("shoppers", shoppers_, where)
+            phase("genlook failures", genlook_failures, where, faults_too=debug or full_run())
+            phase("crashes", crashes, where)
+            phase("webhooks", webhooks, where)
+            phase("admin", admin_pages, where, every_object=debug or full_run())
+            phase("commands", run_commands, where)
         settings.DEBUG = False
 
     reported: set = set()
+    began_scan = time.monotonic()
     for record in records:
         scan_log_record(scan, record, reported)
+    phases["scanning logs"] = round(time.monotonic() - began_scan, 1)
     # What the app keeps: every row of its tables, the sessions, the cache.
     from django.apps import apps
     from django.contrib.sessions.models import Session
@@ -1173,10 +1204,10 @@ def test_the_api_key_shows_nowhere(
         scanned=dict(scan.scanned),
         pages_and_answers=sum(n for k, n in scan.scanned.items() if "page" in k or "answer" in k),
         log_records=len(records),
+        seconds_by_phase=dict(phases),
         leaks=len(scan.leaks),
         seconds=round(time.monotonic() - began, 1),
     )
-    Path("/tmp/r5_leaks.txt").write_text("\n".join(scan.leaks))
     assert not scan.leaks, "\n".join(scan.leaks[:15])
 
 
@@ -1200,3 +1231,242 @@ def admin_kwargs(route: Route) -> list[dict[str, Any]]:
     model = apps.get_model("genlook", route.name.split("_")[1])
     rows = model.objects.order_by("-pk").values_list("pk", flat=True)[:6]
     return [{"object_id": str(pk)} for pk in rows]
+
+
+# == 3. A script cannot drain the credits =======================================================
+
+LIMITS = (
+    "UPLOAD_QUOTA",
+    "TRY_ON_QUOTA",
+    "IP_UPLOAD_QUOTA",
+    "IP_TRY_ON_QUOTA",
+    "UPLOAD_BUDGET",
+    "DAILY_TRY_ON_BUDGET",
+)
+
+
+def drain_limits() -> dict[str, Any]:
+    """The defaults (conf.DEFAULTS, docs/settings.md) in a full run; scaled down, smaller
+    numbers in the same order (per shopper < per address < for the shop)."""
+    if full_run():
+        return {name: DEFAULTS[name] for name in LIMITS}
+    return {
+        "UPLOAD_QUOTA": (3, 300),
+        "TRY_ON_QUOTA": (5, 7 * 24 * 3600),
+        "IP_UPLOAD_QUOTA": (6, 3600),
+        "IP_TRY_ON_QUOTA": (8, 24 * 3600),
+        "UPLOAD_BUDGET": (10, 3600),
+        "DAILY_TRY_ON_BUDGET": 14,
+    }
+
+
+def limit_count(value: Any) -> int:
+    return value if isinstance(value, int) else value[0]
+
+
+@dataclass
+class Drain:
+    """One script's tally: try-ons accepted, refusals by code, and what the credits say."""
+
+    name: str
+    cap_name: str
+    cap: int
+    codes: set[str]  # the refusals expected once the cap is reached
+    accepted: int = 0
+    refused: Counter = field(default_factory=Counter)
+    other: Counter = field(default_factory=Counter)
+    spent: int = 0
+    created_before: int = 0  # try-ons created at the sandbox before the script ran
+    cap_note: str = ""
+
+    def tally(self, response: Any) -> int:
+        if isinstance(response, BaseException):
+            self.other[repr(response)[:80]] += 1
+            return 0
+        if response.status_code == 202:
+            self.accepted += 1
+        elif response.status_code == 429:
+            body = response.json()
+            self.refused[body["code"]] += 1
+            assert int(response["Retry-After"]) == body["retry_after"] > 0, body
+        else:
+            code = (
+                response.json().get("code")
+                if response.get("Content-Type", "").startswith("application/json")
+                else ""
+            )
+            self.other[f"{response.status_code} {code}"] += 1
+        return response.status_code
+
+    def summary(self) -> str:
+        refused = ", ".join(f"{n} {code}" for code, n in sorted(self.refused.items())) or "-"
+        other = f"; other: {dict(self.other)}" if self.other else ""
+        return (
+            f"{self.accepted} accepted, refused: {refused}{other}; "
+            f"{self.spent} credits spent <= {self.cap} ({self.cap_note or self.cap_name})"
+        )
+
+
+def test_a_script_cannot_drain_the_credits(
+    storefront,  # noqa: F811
+    settings,
+    product,  # noqa: F811
+    sqlite_waits_for_locks,  # noqa: F811
+    figures,
+):
+    from tests.catalog.conftest import API_KEY
+    from tests.storefront import images
+
+    began = time.monotonic()
+    limits = drain_limits()
+    counts = {name: limit_count(value) for name, value in limits.items()}
+    storefront.state.configure(generation_seconds=3600, rate_limit=100_000)  # pending, charged
+    photo = images.jpeg((600, 800))
+    results: list[Drain] = []
+
+    def scenario(name: str, cap_name: str, codes: set[str], **setting: Any) -> Drain:
+        """A clean slate: no try-ons, no quota records, the credits topped up."""
+        for model in (UsageRecord, TryOn, ShopperPhoto):
+            model.objects.all().delete()
+        settings.GENLOOK = {
+            **settings.GENLOOK,
+            **limits,
+            "CLIENT_IP_HEADER": None,
+            "PHOTO_PIPELINE_WAIT": 30.0,
+            **setting,
+        }
+        storefront.state.set_credits(API_KEY, 1_000_000)
+        drain = Drain(name, cap_name, counts[cap_name], codes, created_before=created())
+        results.append(drain)
+        return drain
+
+    def created() -> int:
+        return sum(
+            1
+            for r in storefront.state.requests
+            if r.method == "POST" and r.path in ("/try-on", "/try-on/sync") and r.status < 400
+        )
+
+    def settle(drain: Drain) -> None:
+        drain.spent = 1_000_000 - storefront.state.get_credits(API_KEY)
+        assert drain.spent == drain.accepted, drain.summary()  # each try-on charged once
+        assert created() - drain.created_before == drain.accepted  # refused: never sent
+        assert drain.spent <= drain.cap, drain.summary()
+        assert set(drain.refused) <= drain.codes and drain.refused, drain.summary()
+        assert not drain.other, drain.summary()
+
+    def upload(client: Client) -> Any:
+        return start(client, product, photo)
+
+    def reuse(client: Client) -> Any:
+        response = start(client, product, reuse_photo="true")
+        if response.status_code == 400 and response.json()["code"] == "PHOTO_REQUIRED":
+            response = upload(client)
+        return response
+
+    # 1. One shopper, a new photo every time.
+    drain = scenario("one shopper, new photos", "UPLOAD_QUOTA", {"UPLOAD_QUOTA_EXCEEDED"})
+    shopper = Client(REMOTE_ADDR="198.51.100.1")
+    for _ in range(drain.cap + scaled(10, 3)):
+        drain.tally(upload(shopper))
+    assert drain.accepted == drain.cap
+    settle(drain)
+
+    # 2. One shopper reusing their photo; then erasing everything and trying again.
+    drain = scenario("one shopper, reusing", "TRY_ON_QUOTA", {"TRY_ON_QUOTA_EXCEEDED"})
+    shopper = Client(REMOTE_ADDR="198.51.100.2")
+    for _ in range(drain.cap + scaled(10, 3)):
+        drain.tally(reuse(shopper))
+    for public_id in TryOn.objects.values_list("public_id", flat=True):
+        assert shopper.delete(detail_url(str(public_id))).status_code == 204
+    for _ in range(scaled(5, 2)):  # an erasure gives no quota back
+        drain.tally(reuse(shopper))
+    assert drain.accepted == drain.cap
+    settle(drain)
+
+    # 3. A fresh session (no cookie) for every request, from one address: spoofing
+    # X-Forwarded-For changes nothing when it is not trusted, nor behind a trusted proxy
+    # (the client makes up the left part; the proxy appends the address it saw).
+    for name, header, forwarded in (
+        ("fresh sessions, one address", None, None),
+        ("fresh sessions, X-Forwarded-For ignored", None, "203.0.113.{n}"),
+        ("fresh sessions, behind a proxy", "X-Forwarded-For", "203.0.113.{n}, 198.51.100.3"),
+    ):
+        drain = scenario(
+            name, "IP_UPLOAD_QUOTA", {"IP_UPLOAD_QUOTA_EXCEEDED"}, CLIENT_IP_HEADER=header
+        )
+        for n in range(drain.cap + scaled(10, 3)):
+            headers = {"X-Forwarded-For": forwarded.format(n=n % 250)} if forwarded else {}
+            drain.tally(upload(Client(REMOTE_ADDR="198.51.100.3", headers=headers)))
+        assert drain.accepted == drain.cap
+        settle(drain)
+
+    # 4. Many addresses (a botnet), a fresh session each: the shop's upload budget.
+    drain = scenario("a botnet, new photos", "UPLOAD_BUDGET", {"UPLOAD_BUDGET_EXCEEDED"})
+    for n in range(drain.cap + scaled(20, 3)):
+        drain.tally(upload(Client(REMOTE_ADDR=f"10.{n // 250}.{n % 250}.1")))
+    assert drain.accepted == drain.cap
+    settle(drain)
+
+    # 5. A botnet whose bots reuse their photo, each to its own quota: the daily budget.
+    drain = scenario(
+        "a botnet, reusing",
+        "DAILY_TRY_ON_BUDGET",
+        {"DAILY_BUDGET_EXCEEDED", "TRY_ON_QUOTA_EXCEEDED"},
+    )
+    bot = 0
+    while not drain.refused["DAILY_BUDGET_EXCEEDED"]:
+        bot += 1
+        client = Client(REMOTE_ADDR=f"10.{bot // 250}.{bot % 250}.2")
+        while drain.tally(reuse(client)) == 202:
+            pass
+        assert bot < 10_000
+    for _ in range(scaled(20, 3)):
+        drain.tally(reuse(Client(REMOTE_ADDR="192.0.2.99")))
+    assert drain.accepted == drain.cap
+    settle(drain)
+
+    # 6. Concurrency: requests released together, from many addresses against the daily
+    # budget's last slots, and from one shopper's many tabs against their upload quota.
+    threads = scaled(24, 8)
+    drain = scenario(
+        "in parallel, many addresses", "DAILY_TRY_ON_BUDGET", {"DAILY_BUDGET_EXCEEDED"}
+    )
+    left = 3
+    UsageRecord.objects.bulk_create(
+        UsageRecord(kind=UsageRecord.Kind.TRY_ON, shopper_key=f"a_earlier{n}")
+        for n in range(drain.cap - left)
+    )
+    for response in _in_parallel(threads, lambda i: upload(Client(REMOTE_ADDR=f"10.200.{i}.3"))):
+        drain.tally(response)
+    drain.cap, drain.cap_note = left, f"left of DAILY_TRY_ON_BUDGET {counts[drain.cap_name]}"
+    settle(drain)
+
+    drain = scenario(
+        "in parallel, one shopper's tabs",
+        "UPLOAD_QUOTA",
+        {"UPLOAD_QUOTA_EXCEEDED", "TRY_ON_QUOTA_EXCEEDED"},  # racing reservations: either
+    )
+    first = Client(REMOTE_ADDR="198.51.100.4")
+    drain.tally(upload(first))  # the session is made with the first try-on
+    cookie = first.cookies[django_settings.SESSION_COOKIE_NAME].value
+
+    def tab(i: int) -> Any:
+        client = Client(REMOTE_ADDR="198.51.100.4")
+        client.cookies[django_settings.SESSION_COOKIE_NAME] = cookie
+        return upload(client)
+
+    for response in _in_parallel(threads, tab):
+        drain.tally(response)
+    assert len({row.shopper_key for row in TryOn.objects.all()}) == 1  # one shopper
+    settle(drain)
+
+    figures.update(
+        limits={name: limits[name] for name in LIMITS},
+        **{drain.name: drain.summary() for drain in results},
+        try_ons_accepted=sum(d.accepted for d in results),
+        refused=sum(sum(d.refused.values()) for d in results),
+        credits_spent=sum(d.spent for d in results),
+        overspent=sum(max(0, d.spent - d.cap) for d in results),
+        seconds=round(time.monotonic() - began, 1),
+    )
