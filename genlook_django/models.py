@@ -182,6 +182,9 @@ class TryOn(models.Model):
     )
 
     created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    # Set (atomically, by one submission only) right before the create request leaves:
+    # a submission redelivered after a crash resends only when it is still empty.
+    create_sent_at = models.DateTimeField(_("create sent"), null=True, blank=True, editable=False)
     submitted_at = models.DateTimeField(_("accepted by Genlook"), null=True, blank=True)
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     checks = models.PositiveIntegerField(_("status checks"), default=0)

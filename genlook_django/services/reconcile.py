@@ -8,10 +8,12 @@ Run periodically (the task ``genlook.reconcile_try_ons`` on Celery beat, or the 
   ``GET /generations/{id}``, ingested by ``results.ingest`` like any other path. A try-on
   still running ``RESULT_TIMEOUT`` after its submission is given up (``TIMED_OUT``);
 - fails every try-on still open ``RECONCILE_MAX_AGE`` seconds after it was received,
-  whatever its state: ``pending`` ones after one last check, ``received`` ones (their
-  submission never ran: a lost task, a stuck queue) as ``TIMED_OUT``, ``submitting`` ones
-  (a worker died mid-create, and the create may have reached Genlook) as
-  ``SUBMISSION_INTERRUPTED``. They are never submitted again: that could be paid twice.
+  whatever its state: ``pending`` ones after one last check, ``received`` ones and
+  ``submitting`` ones whose create never left (a lost task, a stuck queue) as
+  ``TIMED_OUT``, ``submitting`` ones whose create left (a worker died mid-create, and the
+  create may have reached Genlook) as ``SUBMISSION_INTERRUPTED``. None is submitted again
+  here: a late submission would surprise the shopper, and an uncertain one could be paid
+  twice.
 
 Checks are claimed with a conditional update, so overlapping runs, the poll task and the
 status view never ask Genlook twice for the same try-on at once.
@@ -120,7 +122,7 @@ def _check(try_on: TryOn, client: GenlookClient, report: ReconcileReport) -> Try
 
 def _give_up(try_on: TryOn, report: ReconcileReport) -> None:
     age = float(genlook_settings.RECONCILE_MAX_AGE)
-    if try_on.state == State.SUBMITTING:
+    if try_on.state == State.SUBMITTING and try_on.create_sent_at is not None:
         done = results.fail(
             try_on,
             "SUBMISSION_INTERRUPTED",
@@ -128,7 +130,7 @@ def _give_up(try_on: TryOn, report: ReconcileReport) -> None:
             "interrupted, maybe after it reached Genlook; it is not sent again, to avoid "
             "paying twice. Given up by the reconciler.",
         )
-    elif try_on.state == State.RECEIVED:
+    elif try_on.state in (State.RECEIVED, State.SUBMITTING):  # the create never left
         done = results.fail(
             try_on,
             "TIMED_OUT",

@@ -359,12 +359,17 @@ def submit(
     raise_transient: bool = False,
 ) -> str:
     """Send one ``received`` try-on to Genlook; returns what is left to do: ``"done"``
-    (final already), ``"poll"`` (pending: someone must ask for the result) or ``"missing"``.
+    (final already), ``"poll"`` (pending: someone must ask for the result), ``"elsewhere"``
+    (another delivery of the task is sending it) or ``"missing"``.
 
     ``wait`` uses ``/try-on/sync``. With ``raise_transient`` a transient failure that
     certainly created nothing (5xx before processing, 429, no connection) puts the try-on
     back to ``received`` and is re-raised, for Celery to retry; otherwise it fails the
     try-on with ``GENLOOK_UNAVAILABLE``.
+
+    A task redelivered after its worker died finds the try-on ``submitting``: it goes on
+    if the create had not left yet (``create_sent_at`` empty), and fails it
+    ``SUBMISSION_INTERRUPTED`` if it had, since sending it again could be paid twice.
     """
     claimed = TryOn.objects.filter(pk=try_on_id, state=State.RECEIVED).update(
         state=State.SUBMITTING
@@ -373,15 +378,17 @@ def submit(
     if try_on is None:
         return "missing"
     if not claimed:
-        if try_on.state == State.SUBMITTING:
-            # Redelivered after a worker died mid-submission: the create may have left.
+        if try_on.state != State.SUBMITTING:
+            return "done" if try_on.is_final else "poll"
+        if try_on.create_sent_at is not None:
             results.fail(
                 try_on,
                 "SUBMISSION_INTERRUPTED",
                 "The submission was interrupted after it may have reached Genlook; it is "
                 "not sent again, to avoid paying twice.",
             )
-        return "done" if try_on.is_final else "poll"
+            return "done"
+        logger.info("Submission of %s interrupted before its create: going on", try_on.public_id)
 
     product = try_on.product
     photo = try_on.photo
@@ -405,6 +412,8 @@ def submit(
     # 2. The try-on: reference first, the product inline on PRODUCT_NOT_FOUND; with
     # WEBHOOKS, a fresh per-try-on webhook URL (only its token's hash is kept).
     hook = webhooks.url_for_submission(try_on)
+    if not _mark_create_sent(try_on):
+        return "elsewhere"
     try:
         try:
             generation = _create(
@@ -460,9 +469,23 @@ def submit(
     return "poll"
 
 
+def _mark_create_sent(try_on: TryOn) -> bool:
+    """Whether this submission may send the create: only one may, once. Committed before
+    the request leaves, so a crash afterwards is known to have perhaps reached Genlook."""
+    now = timezone.now()
+    marked = TryOn.objects.filter(
+        pk=try_on.pk, state=State.SUBMITTING, create_sent_at__isnull=True
+    ).update(create_sent_at=now)
+    try_on.create_sent_at = now
+    return bool(marked)
+
+
 def _transient(try_on: TryOn, error: Exception, raise_transient: bool) -> str:
     if raise_transient:
-        TryOn.objects.filter(pk=try_on.pk, state=State.SUBMITTING).update(state=State.RECEIVED)
+        # Nothing was created: the retry may send the create again.
+        TryOn.objects.filter(pk=try_on.pk, state=State.SUBMITTING).update(
+            state=State.RECEIVED, create_sent_at=None
+        )
         raise error
     results.fail(try_on, "GENLOOK_UNAVAILABLE", str(error))
     return "done"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from celery.exceptions import Retry
+from django.utils import timezone
 
 from genlook_django import tasks
 from genlook_django.models import TryOn
@@ -83,13 +84,52 @@ def test_the_poll_task_retries_with_backoff_until_the_result(storefront, receive
 
 
 def test_a_redelivered_submission_is_not_sent_twice(storefront, received):
-    TryOn.objects.update(state=TryOn.State.SUBMITTING)  # a worker died mid-submission
+    # A worker died after the create left.
+    TryOn.objects.update(state=TryOn.State.SUBMITTING, create_sent_at=timezone.now())
 
     assert tryons.submit(received.pk, wait=True) == "done"
 
     row = TryOn.objects.get()
     assert (row.state, row.error_code) == (TryOn.State.FAILED, "SUBMISSION_INTERRUPTED")
     assert storefront.state.count("POST", "/try-on/sync") == 0
+
+
+def test_a_submission_interrupted_before_its_create_goes_on(storefront, received):
+    TryOn.objects.update(state=TryOn.State.SUBMITTING)  # a worker died while uploading
+
+    assert tryons.submit(received.pk, wait=True) == "done"
+
+    row = TryOn.objects.get()
+    assert row.state == TryOn.State.COMPLETED and row.create_sent_at
+    assert storefront.state.count("POST", "/try-on/sync") == 1
+
+
+def test_only_one_of_two_live_deliveries_sends_the_create(storefront, received, monkeypatch):
+    """Two deliveries of the same task at once (a broker redelivering to a second worker
+    while the first lives on): both may upload, only one creates."""
+    TryOn.objects.update(state=TryOn.State.SUBMITTING)  # the first one is uploading
+    real_url = tryons.webhooks.url_for_submission
+
+    def the_first_one_marks_it_meanwhile(try_on):
+        TryOn.objects.filter(pk=try_on.pk).update(create_sent_at=timezone.now())
+        return real_url(try_on)
+
+    monkeypatch.setattr(tryons.webhooks, "url_for_submission", the_first_one_marks_it_meanwhile)
+
+    assert tryons.submit(received.pk, wait=True) == "elsewhere"
+
+    assert TryOn.objects.get().state == TryOn.State.SUBMITTING  # left to the first one
+    assert storefront.state.count("POST", "/try-on/sync") == 0
+
+
+def test_a_transient_failure_clears_the_create_mark_for_the_retry(storefront, received):
+    storefront.state.set_faults(error_rates={429: 1.0})
+    with pytest.raises(Exception):  # noqa: B017  (the client's RateLimitedError)
+        tryons.submit(
+            received.pk, wait=True, client=get_client(max_retries=0), raise_transient=True
+        )
+    row = TryOn.objects.get()
+    assert (row.state, row.create_sent_at) == (TryOn.State.RECEIVED, None)
 
 
 def test_a_transient_failure_goes_back_for_a_celery_retry(storefront, received):

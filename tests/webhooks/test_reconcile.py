@@ -118,20 +118,25 @@ def test_past_the_max_age_a_finished_generation_is_still_recorded(hooks, pending
 def test_past_the_max_age_every_open_try_on_fails_with_a_reason(hooks, received, settings):
     settings.GENLOOK = {**settings.GENLOOK, "RECONCILE_MAX_AGE": 1800}
     never_sent = received()
+    stuck_before_its_create = received()
     interrupted = received()
     young = received()
-    TryOn.objects.filter(pk=interrupted.pk).update(state=State.SUBMITTING)
-    age(never_sent, received=1801)
-    age(interrupted, received=1801)
+    TryOn.objects.filter(pk=stuck_before_its_create.pk).update(state=State.SUBMITTING)
+    TryOn.objects.filter(pk=interrupted.pk).update(
+        state=State.SUBMITTING, create_sent_at=timezone.now()
+    )
+    for stale in (never_sent, stuck_before_its_create, interrupted):
+        age(stale, received=1801)
     age(young, received=1700)
 
     report = reconcile.reconcile()
 
     assert state(never_sent) == (State.FAILED, "TIMED_OUT")
     assert "Never submitted" in TryOn.objects.get(pk=never_sent.pk).error_message
+    assert state(stuck_before_its_create) == (State.FAILED, "TIMED_OUT")
     assert state(interrupted) == (State.FAILED, "SUBMISSION_INTERRUPTED")
     assert state(young) == (State.RECEIVED, "")  # its submission may still run
-    assert report.given_up == 2
+    assert report.given_up == 3
     assert hooks.state.count("POST", "/try-on") == 0  # never submitted again
 
 

@@ -18,9 +18,11 @@ Nothing is acknowledged by a killed worker (every task is ``acks_late``):
   an hour, would leave it to the reconciler.
 
 Both brokers run. The reconciler runs as beat would (``Beat``). A redelivered submission
-that finds its try-on ``submitting`` fails it ``SUBMISSION_INTERRUPTED``: the create may
-have left, and is never sent twice; one that finds it ``pending`` hands it to the poll
-task; a poll or webhook task simply runs again (``results.ingest`` is idempotent).
+that finds its try-on ``submitting`` goes on if its create had not left yet
+(``create_sent_at`` empty: nothing was paid), and fails it ``SUBMISSION_INTERRUPTED`` if
+it had (the create may have reached Genlook, and is never sent twice); one that finds it
+``pending`` hands it to the poll task; a poll or webhook task simply runs again
+(``results.ingest`` is idempotent).
 
 What must hold: every accepted try-on is final (completed with its own result, or failed
 with a reason) within ``BOUND`` of being received; at most one generation per try-on at
