@@ -58,9 +58,15 @@ def publish_to_celery(delivery_ids: list[int]) -> None:
     from genlook_django import tasks
 
     if len(delivery_ids) == 1:
-        tasks.process_webhook.delay(delivery_ids[0])
+        task, args = tasks.process_webhook, (delivery_ids[0],)
     else:
-        tasks.process_webhooks.delay(delivery_ids)
+        task, args = tasks.process_webhooks, (delivery_ids,)
+    if task.app.conf.task_always_eager:
+        task.apply_async(args)
+    else:
+        # By name: the message and the routes of ``delay()``, without its per-call work
+        # (about half the cost of a publish); these tasks set no options of their own.
+        task.app.send_task(task.name, args)
 
 
 dispatcher = Dispatcher(publish_to_celery)

@@ -120,3 +120,19 @@ def test_a_transient_failure_in_a_message_goes_on_alone_with_retries(two_pending
     assert len(retried) == 1
     (args,), options = retried[0]
     assert args == (first,) and options["retries"] == 1 and options["countdown"] > 0
+
+
+def test_with_a_worker_the_message_is_the_one_delay_would_send(monkeypatch):
+    from genlook_django.services.webhook_dispatch import publish_to_celery
+
+    sent = []
+    app = tasks.process_webhook.app
+    monkeypatch.setattr(app, "send_task", lambda name, args: sent.append((name, args)))
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        publish_to_celery([5])
+        publish_to_celery([6, 7])
+    finally:
+        app.conf.task_always_eager = eager
+    assert sent == [("genlook.process_webhook", (5,)), ("genlook.process_webhooks", ([6, 7],))]

@@ -157,7 +157,7 @@ def test_a_broker_error_leaves_the_delivery_pending(hooks, pending, post, monkey
     def down(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.process_webhook, "delay", down)
+    monkeypatch.setattr(tasks.process_webhook, "apply_async", down)
     assert post(token, payload_of(hooks, try_on.generation_id)).status_code == 202
     assert WebhookDelivery.objects.get().outcome == "pending"
 
