@@ -56,9 +56,7 @@ def test_alone_a_delivery_is_published_at_once_in_its_own_message():
     recorder = Recorder()
     dispatcher = Dispatcher(recorder)
     dispatcher.add(7)
-    dispatcher.flush()
     dispatcher.add(8)
-    dispatcher.flush()
     assert recorder.messages == [[7], [8]]
 
 
@@ -66,51 +64,18 @@ def test_a_burst_is_published_in_fewer_messages_each_delivery_once():
     recorder = Recorder(seconds=0.02)
     dispatcher = Dispatcher(recorder)
     burst(dispatcher, 40)
-    dispatcher.flush()
     assert recorder.published == list(range(40))  # every one, exactly once
     assert len(recorder.messages) < 40  # combined while a publish was under way
-    assert dispatcher._waiting == []
-
-
-def test_the_request_does_not_wait_for_the_publish():
-    recorder = Recorder(seconds=0.5)
-    dispatcher = Dispatcher(recorder)
-    started = time.monotonic()
-    dispatcher.add(1)
-    assert time.monotonic() - started < 0.25
-    dispatcher.flush()
-    assert recorder.messages == [[1]]
+    assert dispatcher._take() == []  # nothing left waiting
 
 
 def test_a_failed_publish_is_logged_and_the_next_ones_still_go(caplog):
     recorder = Recorder(fail_first=True)
     dispatcher = Dispatcher(recorder)
     dispatcher.add(1)
-    dispatcher.flush()
     dispatcher.add(2)
-    dispatcher.flush()
     assert recorder.messages == [[1], [2]]
     assert "Could not enqueue webhook deliveries [1]" in caplog.text
-
-
-def test_a_forked_process_starts_a_publisher_of_its_own(monkeypatch):
-    recorder = Recorder()
-    dispatcher = Dispatcher(recorder)
-    dispatcher.add(1)
-    dispatcher.flush()
-    parent_thread = dispatcher._thread
-    monkeypatch.setattr("os.getpid", lambda: -1)  # as if in a child after fork()
-    dispatcher.add(2)
-    dispatcher.flush()
-    assert dispatcher._thread is not parent_thread and dispatcher._thread.is_alive()
-    assert recorder.messages == [[1], [2]]
-
-
-def test_in_eager_mode_the_request_publishes_itself():
-    recorder = Recorder()
-    dispatcher = Dispatcher(recorder, inline=lambda: True)
-    dispatcher.add(3)
-    assert recorder.messages == [[3]] and dispatcher._thread is None
 
 
 @pytest.fixture
