@@ -148,6 +148,58 @@ def ingest(try_on: TryOn, generation: Generation, *, client: GenlookClient | Non
     return current
 
 
+# A create whose answer was lost (a timeout, a 502/504, a worker killed mid-create): the
+# generation it may have made is adoptable when Genlook names it (see ``adopt``).
+ANSWER_LOST = frozenset({"SUBMISSION_UNCERTAIN", "SUBMISSION_INTERRUPTED"})
+# How far Genlook's createdAt may be from when the create left (clocks, queues).
+ADOPTION_WINDOW = timedelta(minutes=10)
+
+
+def adoptable(try_on: TryOn) -> bool:
+    """Failed only because its create's answer was lost, and holding no generation."""
+    return (
+        try_on.state == State.FAILED
+        and try_on.error_code in ANSWER_LOST
+        and not try_on.generation_id
+        and try_on.create_sent_at is not None
+    )
+
+
+def adopt(try_on: TryOn, generation: Generation, *, client: GenlookClient | None = None) -> bool:
+    """Give a try-on whose create's answer was lost the generation that create made, as
+    Genlook confirmed it (``GET /generations/{id}``) after naming it in a webhook sent to
+    this try-on's own URL: reopened as ``pending`` with that generation, then ingested as
+    any answer is. The credit was spent; the shopper gets the result after all.
+
+    Refused (False) unless the try-on is still ``adoptable``, the generation is no other
+    try-on's, and Genlook created it within ``ADOPTION_WINDOW`` of when the create left.
+    """
+    if not adoptable(try_on) or not generation.id:
+        return False
+    created = generation.created_at
+    if created is None or abs(created - try_on.create_sent_at) > ADOPTION_WINDOW:
+        return False
+    if TryOn.objects.filter(generation_id=generation.id).exclude(pk=try_on.pk).exists():
+        return False
+    now = timezone.now()
+    reopened = TryOn.objects.filter(
+        pk=try_on.pk, state=State.FAILED, error_code__in=ANSWER_LOST, generation_id=""
+    ).update(
+        state=State.PENDING,
+        generation_id=generation.id,
+        error_code="",
+        error_message="",
+        finished_at=None,
+        submitted_at=now,
+        last_checked_at=now,
+    )
+    if not reopened:
+        return False
+    logger.info("Try-on %s adopted generation %s", try_on.public_id, generation.id)
+    ingest(TryOn.objects.get(pk=try_on.pk), generation, client=client)
+    return True
+
+
 def ingest_generation(
     generation: Generation, *, client: GenlookClient | None = None
 ) -> TryOn | None:

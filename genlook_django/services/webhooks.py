@@ -198,8 +198,8 @@ class _Checked:
         return fields
 
 
-def _find_try_on(token: str) -> tuple[int, str, str] | None:
-    """(pk, generation id, state) of the try-on holding this token, if any.
+def _find_try_on(token: str) -> tuple[int, str, str, str] | None:
+    """(pk, generation id, state, error code) of the try-on holding this token, if any.
 
     The hottest query of the receiver, so one plain SELECT rather than the ORM's compiler
     (which costs ten times the query itself on SQLite).
@@ -214,6 +214,7 @@ def _find_try_on(token: str) -> tuple[int, str, str] | None:
             meta.pk.column,
             meta.get_field("generation_id").column,
             meta.get_field("state").column,
+            meta.get_field("error_code").column,
         )
     )
     where = quote(meta.get_field("webhook_token_hash").column)
@@ -221,7 +222,7 @@ def _find_try_on(token: str) -> tuple[int, str, str] | None:
     with db.cursor() as cursor:
         cursor.execute(sql, [hash_token(token)])
         row = cursor.fetchone()
-    return (row[0], row[1], row[2]) if row else None
+    return (row[0], row[1], row[2], row[3]) if row else None
 
 
 def _check(token: str, body: bytes, signature: str | None) -> _Checked:
@@ -238,7 +239,7 @@ def _check(token: str, body: bytes, signature: str | None) -> _Checked:
     found = _find_try_on(token)
     if found is None:
         return _Checked(404, "unknown_token")
-    try_on_id, generation_id, state = found
+    try_on_id, generation_id, state, error_code = found
 
     # 2. The payload: the classic or the v1 shape, naming this try-on's generation.
     try:
@@ -253,7 +254,11 @@ def _check(token: str, body: bytes, signature: str | None) -> _Checked:
         return _Checked(400, "unknown_payload", try_on_id)
     if generation_id and hint.generation_id != generation_id:
         return _Checked(409, "generation_mismatch", try_on_id, hint)
-    return _Checked(202, "", try_on_id, hint, final=state in TryOn.FINAL_STATES)
+    # A try-on failed because its create's answer was lost may yet adopt the generation
+    # that create made (``results.adopt``): not final for its webhook.
+    answer_lost = not generation_id and error_code in results.ANSWER_LOST
+    final = state in TryOn.FINAL_STATES and not answer_lost
+    return _Checked(202, "", try_on_id, hint, final=final)
 
 
 def receive(
@@ -435,6 +440,18 @@ def _traceback() -> str:
     return traceback.format_exc()[-20_000:]
 
 
+def _adopt(try_on: TryOn, hint: WebhookHint, client: GenlookClient) -> tuple[str, str, bool]:
+    """The webhook of a try-on whose create's answer was lost names the generation that
+    create made: adopted once Genlook confirms it (``results.adopt``)."""
+    try:
+        generation = client.get_generation(hint.generation_id)
+    except NotFoundError:
+        return Outcome.IGNORED, "generation_not_found", False
+    if not results.adopt(try_on, generation, client=client):
+        return Outcome.IGNORED, "not_adoptable", False
+    return Outcome.PROCESSED, "adopted", False
+
+
 def _process(delivery: WebhookDelivery, client: GenlookClient | None) -> tuple[str, str, bool]:
     """(outcome, reason, release the dedupe key)."""
     payload = json.loads(delivery.body)
@@ -443,6 +460,8 @@ def _process(delivery: WebhookDelivery, client: GenlookClient | None) -> tuple[s
     if try_on is None:
         return Outcome.IGNORED, "try_on_deleted", False
     if try_on.is_final:
+        if results.adoptable(try_on) and genlook_settings.WEBHOOK_CONFIRM:
+            return _adopt(try_on, hint, client or get_client())
         return Outcome.IGNORED, "already_final", False
     if not try_on.generation_id:
         raise NotReady(f"Try-on {try_on.public_id} has no generation id yet.")

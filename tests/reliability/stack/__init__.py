@@ -173,18 +173,31 @@ def state_counts(stack: Stack) -> dict[str, int]:
     return {row["state"]: row["n"] for row in rows}
 
 
+def pending_deliveries(stack: Stack) -> int:
+    rows = stack.query(
+        "SELECT count(*) AS n FROM genlook_webhookdelivery WHERE outcome = 'pending'"
+    )
+    return int(rows[0]["n"])
+
+
 def wait_until_final(
     stack: Stack, expected: int, *, timeout: float, tick: Any = None, interval: float = 1.0
 ) -> float:
-    """Until ``expected`` try-ons exist and none is open; the seconds it took. A
-    ``TimeoutError`` names what is still open (and the logs' tails) after ``timeout``."""
+    """Until ``expected`` try-ons exist, none is open and no webhook delivery waits to be
+    processed (one may still give a try-on whose answer was lost its generation); the
+    seconds it took. A ``TimeoutError`` names what is still open (and the logs' tails)
+    after ``timeout``."""
     started = time.monotonic()
     while True:
         counts = state_counts(stack)
         if tick is not None:
             tick(counts)
         total = sum(counts.values())
-        if total >= expected and not any(counts.get(state) for state in OPEN):
+        if (
+            total >= expected
+            and not any(counts.get(state) for state in OPEN)
+            and not pending_deliveries(stack)
+        ):
             return time.monotonic() - started
         if time.monotonic() - started > timeout:
             still = stack.query(

@@ -121,6 +121,9 @@ def test_r1_faults(figures, tmp_path):
             "SELECT outcome, count(*) AS n FROM genlook_webhookdelivery GROUP BY outcome"
         )
         reconciled = stack.worker_logs().count("Reconciled try-ons:")
+        adopted = stack.query(
+            "SELECT count(*) AS n FROM genlook_webhookdelivery WHERE reason = 'adopted'"
+        )[0]["n"]
 
     stats = ledger.stats
     injected = stats["faultsInjected"]
@@ -137,6 +140,7 @@ def test_r1_faults(figures, tmp_path):
         completed=ledger.states().get("completed", 0),
         failed=ledger.states().get("failed", 0),
         failed_by_reason=dict(failures.most_common()),
+        answers_lost_then_adopted=adopted,
         uncertain_with_a_generation=uncertain_paid,
         uncertain_without_one=len(uncertain) - uncertain_paid,
         generations_at_sandbox=stats["generations"]["created"],

@@ -117,6 +117,9 @@ def test_r2_crashes(broker, figures, tmp_path):
         finally:
             beat.stop()
         ledger = Ledger(stack)
+        adopted = stack.query(
+            "SELECT count(*) AS n FROM genlook_webhookdelivery WHERE reason = 'adopted'"
+        )[0]["n"]
         logs = [
             path.read_text(errors="replace")
             for path in sorted(stack.logs.glob("worker*.log"), key=_generation)
@@ -137,6 +140,7 @@ def test_r2_crashes(broker, figures, tmp_path):
         redelivered_tasks=dict(redelivered),
         generations_at_sandbox=ledger.stats["generations"]["created"],
         max_generations_per_try_on=ledger.max_generations_per_try_on,
+        interrupted_then_adopted=adopted,
         interrupted_with_a_generation=sum(
             1
             for row in ledger.rows
