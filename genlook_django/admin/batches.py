@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from PIL import UnidentifiedImageError
@@ -301,10 +302,12 @@ class BatchJobAdmin(admin.ModelAdmin):
         return response
 
     def use_view(self, request: HttpRequest, object_id: str, item_id: int) -> HttpResponse:
+        if not self.has_change_permission(request):  # before telling what exists
+            raise PermissionDenied
         item = get_object_or_404(BatchItem, pk=item_id, job_id=object_id)
         model = item.content_type.model_class()
         product_perm = f"{model._meta.app_label}.change_{model._meta.model_name}" if model else ""
-        if not self.has_change_permission(request) or not request.user.has_perm(product_perm):
+        if not request.user.has_perm(product_perm):
             raise PermissionDenied
         try:
             product = batches.use_as_catalog_image(item)
@@ -317,9 +320,16 @@ class BatchJobAdmin(admin.ModelAdmin):
                 % {"field": batches.catalog_image_field(item), "product": product},
                 messages.SUCCESS,
             )
-        return HttpResponseRedirect(request.POST.get("next") or self._url("change", item.job_id))
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = self._url("change", item.job_id)
+        return HttpResponseRedirect(back)
 
     def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_change_permission(request):  # before telling what exists
+            raise PermissionDenied
         job = self.get_object(request, object_id)
         if job is None:
             raise Http404

@@ -110,8 +110,11 @@ def test_use_as_catalog_image_from_the_admin(
     assert "Use as image" in page
     item = BatchItem.objects.filter(job=job).first()
     with django_capture_on_commit_callbacks(execute=True):
-        response = superuser_client.post(url("use", job.pk, item.pk))
+        response = superuser_client.post(
+            url("use", job.pk, item.pk), {"next": "https://elsewhere.example/phish"}
+        )
     assert response.status_code == 302
+    assert response["Location"] == url("change", job.pk)  # never off-site
     product = Product.objects.get(pk=item.object_id)
     assert product.image.name.endswith(".jpg") and f"tryon-{job.pk}-{item.pk}" in product.image.name
 
@@ -125,6 +128,9 @@ def test_rights(superuser_client, products, person_photo, django_capture_on_comm
     for target in (url("add"), url("change", job.pk), url("image", job.pk, item.pk)):
         assert nobody.get(target).status_code == 403
     assert nobody.post(url("use", job.pk, item.pk)).status_code == 403
+    # Refused alike whether the batch exists or not: no oracle for what exists.
+    assert nobody.post(url("use", job.pk + 99, 12345)).status_code == 403
+    assert nobody.post(url("cancel", job.pk + 99)).status_code == 403
 
     viewer = staff("genlook.view_batchjob")
     assert viewer.get(url("change", job.pk)).status_code == 200
