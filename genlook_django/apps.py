@@ -11,9 +11,10 @@ class GenlookConfig(AppConfig):
     def ready(self) -> None:
         from genlook_django import checks  # noqa: F401  (registers the system checks)
         from genlook_django.registry import register_from_settings
+        from genlook_django.services import tryons, webhooks
         from genlook_django.services.retention import connect_user_erasure
-        from genlook_django.services.tryons import connect_signals
 
         register_from_settings()
         connect_user_erasure()  # a deleted user's try-ons are erased here and at Genlook
-        connect_signals()  # owed erasures follow try-ons' ends; sign-in keeps try-ons
+        tryons.connect_signals()  # owed erasures follow try-ons' ends; sign-in keeps try-ons
+        webhooks.connect_signals()  # a lost answer's waiting webhook is processed again

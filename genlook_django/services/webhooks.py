@@ -42,7 +42,7 @@ from django.utils import timezone
 from genlook_django.client import Generation, GenlookClient, GenlookError, NotFoundError
 from genlook_django.conf import genlook_settings
 from genlook_django.models import TryOn, WebhookDelivery
-from genlook_django.signals import webhook_received
+from genlook_django.signals import tryon_failed, webhook_received
 
 from . import results, rows
 from .genlook import get_client
@@ -369,6 +369,27 @@ def _retry_failed_original(dedupe_key: str) -> None:
     if original is not None:
         mark_for_reprocessing([original])
         transaction.on_commit(lambda: enqueue(original), robust=True)
+
+
+def _on_answer_lost(sender: Any, try_on: TryOn, error_code: str = "", **kwargs: Any) -> None:
+    """``tryon_failed`` with a lost answer: a delivery that came while the try-on was still
+    being submitted (and gave up waiting, ``not_submitted_yet``) is processed again, now
+    that its generation may be adopted (``results.adopt``)."""
+    if error_code not in results.ANSWER_LOST:
+        return
+    waiting = list(
+        WebhookDelivery.objects.filter(
+            try_on_id=try_on.pk, verdict=Verdict.ACCEPTED, reason="not_submitted_yet"
+        ).values_list("pk", flat=True)
+    )
+    if waiting:
+        mark_for_reprocessing(waiting)
+        for pk in waiting:
+            transaction.on_commit(lambda pk=pk: enqueue(pk), robust=True)
+
+
+def connect_signals() -> None:
+    tryon_failed.connect(_on_answer_lost, dispatch_uid="genlook_django.webhooks.answer_lost")
 
 
 def enqueue(delivery_id: int) -> None:

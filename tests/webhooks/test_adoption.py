@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from genlook_django.models import TryOn, WebhookDelivery
+from genlook_django.services import results
 from genlook_django.services.webhook_signatures import signature_header
 from genlook_django.signals import tryon_completed
 
@@ -128,3 +129,23 @@ def test_without_confirmation_nothing_is_adopted(hooks, pending, post, settings)
     post(token, body, **{"Genlook-Signature": signature_header(body, "whsec_test")})
 
     assert TryOn.objects.get(pk=try_on.pk).state == State.FAILED
+
+
+def test_a_webhook_that_came_during_the_submission_is_adopted_once_it_fails(hooks, pending, post):
+    """Genlook's webhook can come while the create's answer is still awaited (a long
+    /try-on/sync): it gives up waiting (not_submitted_yet), and is processed again when
+    the try-on then fails for a lost answer."""
+    try_on, token = pending
+    generation_id = try_on.generation_id
+    TryOn.objects.filter(pk=try_on.pk).update(
+        state=State.SUBMITTING, generation_id="", create_sent_at=timezone.now()
+    )
+    finished(generation_id)
+    post(token, payload_of(hooks, generation_id))
+    assert WebhookDelivery.objects.get().reason == "not_submitted_yet"
+
+    results.fail(TryOn.objects.get(pk=try_on.pk), "SUBMISSION_UNCERTAIN", "answer lost")
+
+    row = TryOn.objects.get(pk=try_on.pk)
+    assert (row.state, row.generation_id) == (State.COMPLETED, generation_id)
+    assert WebhookDelivery.objects.get().reason == "adopted"
