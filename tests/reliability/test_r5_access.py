@@ -848,7 +848,7 @@ def scan_log_record(scan: LeakScan, record: logging.LogRecord, reported: set) ->
     exc_info = record.exc_info
     rendered = traceback.TracebackException(*exc_info, capture_locals=True)
     scan.check("tracebacks with locals", where, "".join(rendered.format()))
-    kind = (record.name, rendered.exc_type, tuple((f.filename, f.lineno) for f in rendered.stack))
+    kind = (record.name, type(exc_info[1]), tuple((f.filename, f.lineno) for f in rendered.stack))
     if kind in reported and not full_run():
         return
     reported.add(kind)
