@@ -92,3 +92,15 @@ def require_moto() -> None:
     require_module("moto")
     require_module("flask")  # what moto[server] adds
     require_module("boto3", "s3")
+
+
+def require_stack(broker: str) -> None:
+    """What a whole stack (tests/integration/stack.py) needs, with ``broker`` its Celery
+    broker: PostgreSQL, Redis, RabbitMQ for its variant, moto and gunicorn."""
+    require_postgres()
+    require_redis()
+    if broker == "rabbitmq":
+        require_rabbitmq()
+    require_moto()
+    require_module("gunicorn")
+    require_module("celery")

@@ -9,24 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.stack import Stack, StackConfig, add_product_in_admin
-from tests.services import (
-    require_module,
-    require_moto,
-    require_postgres,
-    require_rabbitmq,
-    require_redis,
-)
+from tests.services import require_stack
 
 BROKERS = ["redis", "rabbitmq"]
-
-
-def require_stack(broker: str) -> None:
-    require_postgres()
-    require_redis()
-    if broker == "rabbitmq":
-        require_rabbitmq()
-    require_moto()
-    require_module("gunicorn")
 
 
 @pytest.fixture(scope="module", params=BROKERS)

@@ -9,7 +9,6 @@ runs them at full size (``tests/reliability/figures.py``).
 
 Shared here:
 
-- ``require_stack``: the services a stack needs;
 - ``genlook_overrides``: timings scaled to a test (``GENLOOK_OVERRIDES``, read by
   ``example_shop/settings.py``): a read timeout of seconds, not 30, a reconciler that
   looks after seconds, not minutes;
@@ -33,22 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.integration.stack import Shopper, Stack
-from tests.services import require_module, require_moto, require_postgres, require_rabbitmq
-from tests.services import require_redis as _require_redis
 
 ROOT = Path(__file__).resolve().parents[3]
 FINAL = ("completed", "failed")
 OPEN = ("received", "submitting", "pending")
-
-
-def require_stack(broker: str) -> None:
-    require_postgres()
-    _require_redis()
-    if broker == "rabbitmq":
-        require_rabbitmq()
-    require_moto()
-    require_module("gunicorn")
-    require_module("celery")
 
 
 def genlook_overrides(**settings: Any) -> dict[str, str]:

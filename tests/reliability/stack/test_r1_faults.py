@@ -41,13 +41,13 @@ import pytest
 
 from tests.integration.stack import Stack, StackConfig, add_product_in_admin
 from tests.reliability.figures import full_run, scaled
+from tests.services import require_stack
 
 from . import (
     Beat,
     Ledger,
     genlook_overrides,
     person_photo,
-    require_stack,
     submit,
     wait_until_final,
 )

@@ -40,6 +40,7 @@ import pytest
 
 from tests.integration.stack import Stack, StackConfig, add_product_in_admin
 from tests.reliability.figures import full_run, scaled
+from tests.services import require_stack
 
 from . import (
     Beat,
@@ -47,7 +48,6 @@ from . import (
     Submissions,
     genlook_overrides,
     person_photo,
-    require_stack,
     state_counts,
     submit,
     wait_until_final,
