@@ -27,7 +27,10 @@ demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --with-admin
 	@echo "Shop: http://127.0.0.1:$(PORT)/   Admin: http://127.0.0.1:$(PORT)/admin/ (admin / admin)"
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@# The sandbox is served by the same server: on whatever PORT it listens on.
+	GENLOOK_BASE_URL="$${GENLOOK_BASE_URL:-http://127.0.0.1:$(PORT)/sandbox/tryon/v1}" \
+	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" \
+		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## Run the test suite (what CI runs, on each Python/Django combination)
 test: $(STAMP)
