@@ -244,7 +244,7 @@ def process_webhook(self, delivery_id: int) -> str:
 
 
 @shared_task(bind=True, acks_late=True, name="genlook.process_webhooks")
-def process_webhooks(self, delivery_ids: list[int]) -> dict[str, int]:
+def process_webhooks(self, delivery_ids: list[int]) -> dict[int, str]:
     """Several deliveries published together (``services.webhook_dispatch``): each gets
     the first try of ``process_webhook``; one that fails transiently goes on as its own
     ``process_webhook``, with the remaining retries. Returns {delivery id: outcome}."""
@@ -252,7 +252,7 @@ def process_webhooks(self, delivery_ids: list[int]) -> dict[str, int]:
 
     eager = bool(self.request.is_eager)
     client = get_client(max_retries=0, rate_wait_timeout=2.0) if eager else None
-    outcomes = {}
+    outcomes: dict[int, str] = {}
     for delivery_id in delivery_ids:
         try:
             outcomes[delivery_id] = webhooks.process(

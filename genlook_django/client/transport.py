@@ -119,6 +119,7 @@ class Transport:
     ) -> None:
         # A key pasted or read from a file often ends with a line break: not part of it.
         self._api_key = SecretStr(api_key.strip())
+        self._api_key_sendable = bool(_API_KEY.fullmatch(self._api_key))
         self.base_url = base_url.rstrip("/")
         self._user_agent = user_agent
         self.connect_timeout = connect_timeout
@@ -214,7 +215,7 @@ class Transport:
         params: Mapping[str, Any] | None,
         read_timeout: float,
     ) -> Reply:
-        if not _API_KEY.fullmatch(self._api_key):
+        if not self._api_key_sendable:
             # Never sent: requests would refuse it quoting the whole value.
             raise AuthenticationError(
                 "The API key has characters an HTTP header cannot carry (a space, a line "

@@ -411,9 +411,11 @@ def submit(
 
     # 2. The try-on: reference first, the product inline on PRODUCT_NOT_FOUND; with
     # WEBHOOKS, a fresh per-try-on webhook URL (only its token's hash is kept).
-    hook = webhooks.url_for_submission(try_on)
+    # Marked first: a submission that is not the one sending the create must not replace
+    # the webhook token of the one that is.
     if not _mark_create_sent(try_on):
         return "elsewhere"
+    hook = webhooks.url_for_submission(try_on)
     try:
         try:
             generation = _create(
@@ -476,7 +478,8 @@ def _mark_create_sent(try_on: TryOn) -> bool:
     marked = TryOn.objects.filter(
         pk=try_on.pk, state=State.SUBMITTING, create_sent_at__isnull=True
     ).update(create_sent_at=now)
-    try_on.create_sent_at = now
+    if marked:
+        try_on.create_sent_at = now
     return bool(marked)
 
 

@@ -104,21 +104,32 @@ def test_a_submission_interrupted_before_its_create_goes_on(storefront, received
     assert storefront.state.count("POST", "/try-on/sync") == 1
 
 
-def test_only_one_of_two_live_deliveries_sends_the_create(storefront, received, monkeypatch):
+def test_only_one_of_two_live_deliveries_sends_the_create(
+    storefront, received, monkeypatch, settings
+):
     """Two deliveries of the same task at once (a broker redelivering to a second worker
-    while the first lives on): both may upload, only one creates."""
-    TryOn.objects.update(state=TryOn.State.SUBMITTING)  # the first one is uploading
-    real_url = tryons.webhooks.url_for_submission
+    while the first lives on): both may upload, only one creates, and the other leaves the
+    first one's webhook URL alone."""
+    settings.GENLOOK = {
+        **settings.GENLOOK,
+        "WEBHOOKS": True,
+        "PUBLIC_BASE_URL": "https://shop.example",
+    }
+    TryOn.objects.update(state=TryOn.State.SUBMITTING, webhook_token_hash="the-first-ones")
+    real_upload = tryons.ensure_uploaded
 
-    def the_first_one_marks_it_meanwhile(try_on):
-        TryOn.objects.filter(pk=try_on.pk).update(create_sent_at=timezone.now())
-        return real_url(try_on)
+    def the_first_one_marks_it_meanwhile(photo, client, **kwargs):
+        image_id = real_upload(photo, client, **kwargs)
+        TryOn.objects.update(create_sent_at=timezone.now())  # and sends its create
+        return image_id
 
-    monkeypatch.setattr(tryons.webhooks, "url_for_submission", the_first_one_marks_it_meanwhile)
+    monkeypatch.setattr(tryons, "ensure_uploaded", the_first_one_marks_it_meanwhile)
 
     assert tryons.submit(received.pk, wait=True) == "elsewhere"
 
-    assert TryOn.objects.get().state == TryOn.State.SUBMITTING  # left to the first one
+    row = TryOn.objects.get()
+    assert row.state == TryOn.State.SUBMITTING  # left to the first one
+    assert row.webhook_token_hash == "the-first-ones"  # whose webhook URL still works
     assert storefront.state.count("POST", "/try-on/sync") == 0
 
 
