@@ -423,8 +423,11 @@ def replayed_stale(c: Campaign, m: Member) -> list[Delivery]:
         [
             -(TOLERANCE + 1),
             -(TOLERANCE + c.rng.randint(2, 10**6)),
-            TOLERANCE + 1,
-            TOLERANCE + c.rng.randint(2, 10**6),
+            # Signed when the campaign is built, sent up to a minute later (the concurrent
+            # phase comes last): a date ahead of the tolerance by less would have come
+            # within it by the time it arrives.
+            TOLERANCE + 90,
+            TOLERANCE + c.rng.randint(91, 10**6),
             -int(time.time()),  # t=0
         ],
     )
