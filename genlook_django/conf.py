@@ -32,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_BACKEND": "auto",
     "RATE_LIMIT_REDIS_URL": None,
     "RATE_LIMIT_CACHE": "default",
+    # Where tasks run (see docs/settings.md, "Tasks"): "inline" in the process that asks
+    # for them (no broker, no worker), "celery" published to the project's Celery app, or
+    # "auto": "celery" when the project has a Celery app that does not run tasks eagerly.
+    "TASKS": "auto",
     # Product catalog sync (see docs/products.md).
     # {"app_label.Model": "dotted.path.to.Adapter"}: registered when the app is ready, like
     # calling genlook_django.register(Model, Adapter) yourself.

@@ -19,10 +19,11 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 from django.utils.module_loading import import_string
 
+from . import jobs
 from .adapters import ProductAdapter
 from .conf import genlook_settings
 
@@ -202,16 +203,14 @@ def enqueue_sync(model: type[models.Model], pks: Iterable[Any], using: str | Non
     flush = _current_flush(using)
 
     def enqueue_genlook_sync() -> None:
-        from . import tasks
-
         flush.started = True
         for key in keys:
             if key not in flush.sent:
                 flush.sent.add(key)
-                tasks.sync_product.delay(*key)
+                jobs.enqueue("genlook.sync_product", *key)
 
     # robust: a broker that is down is logged; it must not fail the shop's request.
-    transaction.on_commit(enqueue_genlook_sync, using=using, robust=True)
+    jobs.on_commit(enqueue_genlook_sync, using=using)
 
 
 # -- Signal wiring --------------------------------------------------------------------------

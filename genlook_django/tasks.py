@@ -1,4 +1,6 @@
-"""Celery tasks: thin wrappers around the services. They take primary keys, never instances."""
+"""Celery tasks: thin wrappers around the services. They take primary keys, never instances.
+
+They are handed over (queued, or run inline) by ``jobs``, by name; nothing calls ``delay``."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from celery import shared_task
 
+from . import jobs
 from .client import RateLimitedError
 from .conf import genlook_settings
 from .services import catalog
@@ -40,7 +43,7 @@ def sync_product(self, model_label: str, pk: Any, force: bool = False) -> str:
     and the last one leaves it ``failed`` (``genlook_sync`` or ``retry_failed_products``
     picks it up).
 
-    Run eagerly (``CELERY_TASK_ALWAYS_EAGER``), nothing waits: the call is made once and a
+    Run inline (``jobs``: ``GENLOOK["TASKS"]``), nothing waits: the call is made once and a
     failure is recorded at once, since an eager retry cannot be delayed and would only hold
     up the request that saved the product.
     """
@@ -140,7 +143,7 @@ def submit_try_on(self, try_on_id: int) -> str:
     except results.TRANSIENT_ERRORS as exc:
         raise self.retry(exc=exc, countdown=_submit_backoff(self.request.retries)) from exc
     if outcome == "poll" and not eager:
-        poll_try_on.apply_async((try_on_id,), countdown=_poll_countdown(0))
+        jobs.enqueue("genlook.poll_try_on", try_on_id, countdown=_poll_countdown(0))
     return outcome
 
 
@@ -260,8 +263,11 @@ def process_webhooks(self, delivery_ids: list[int]) -> dict[int, str]:
             )
         except webhooks.RETRYABLE as exc:
             outcomes[delivery_id] = "pending"
-            process_webhook.apply_async(
-                (delivery_id,), countdown=_webhook_countdown(0, exc), retries=1
+            jobs.enqueue(
+                "genlook.process_webhook",
+                delivery_id,
+                countdown=_webhook_countdown(0, exc),
+                retries=1,
             )
     return outcomes
 
@@ -293,7 +299,7 @@ def start_batch(self, job_id: int) -> int:
             raise
         raise self.retry(exc=exc, countdown=_submit_backoff(self.request.retries)) from exc
     for item_id in item_ids:
-        run_batch_item.delay(item_id)
+        jobs.enqueue("genlook.run_batch_item", item_id)
     return len(item_ids)
 
 
@@ -315,7 +321,7 @@ def run_batch_item(self, item_id: int) -> str:
     except batches.TRANSIENT_ERRORS as exc:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries, exc) / 4) from exc
     if outcome == "poll" and not eager:
-        poll_batch_item.apply_async((item_id,), countdown=_poll_countdown(0))
+        jobs.enqueue("genlook.poll_batch_item", item_id, countdown=_poll_countdown(0))
     return outcome
 
 

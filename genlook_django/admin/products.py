@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -16,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from genlook_django import registry, tasks
+from genlook_django import jobs, registry
 from genlook_django.admin.mixins import NoBulkDeleteMixin
 from genlook_django.models import SyncedProduct
 
@@ -49,15 +48,6 @@ class ImageIssuesFilter(admin.SimpleListFilter):
         if self.value() == "unchecked":
             return queryset.filter(images_checked_at__isnull=True)
         return queryset
-
-
-def _on_commit(func: Any, *args: Any) -> None:
-    """Enqueue once the admin's transaction (if any) commits; a broker error is logged."""
-
-    def enqueue_genlook_task() -> None:
-        func(*args)
-
-    transaction.on_commit(enqueue_genlook_task, robust=True)
 
 
 @admin.register(SyncedProduct)
@@ -181,7 +171,7 @@ class SyncedProductAdmin(NoBulkDeleteMixin, admin.ModelAdmin):
     def sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         rows = self._registered(queryset)
         for row, label in rows:
-            _on_commit(tasks.sync_product.delay, label, row.object_id, True)
+            jobs.enqueue_on_commit("genlook.sync_product", label, row.object_id, True)
         self.message_user(
             request,
             ngettext(
@@ -232,7 +222,7 @@ class SyncedProductAdmin(NoBulkDeleteMixin, admin.ModelAdmin):
             queryset = SyncedProduct.objects.filter(pk__in=ids)
         targets = list(queryset.exclude(status=deleted))
         for row in targets:
-            _on_commit(tasks.delete_product.delay, row.pk)
+            jobs.enqueue_on_commit("genlook.delete_product", row.pk)
         self.message_user(
             request,
             ngettext(
@@ -249,7 +239,7 @@ class SyncedProductAdmin(NoBulkDeleteMixin, admin.ModelAdmin):
     def refresh_from_genlook(self, request: HttpRequest, queryset: QuerySet) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         for pk in ids:
-            _on_commit(tasks.refresh_product.delay, pk)
+            jobs.enqueue_on_commit("genlook.refresh_product", pk)
         self.message_user(
             request,
             ngettext(
@@ -262,7 +252,7 @@ class SyncedProductAdmin(NoBulkDeleteMixin, admin.ModelAdmin):
     @admin.action(description=_("Audit images (before a credit is spent)"), permissions=["change"])
     def audit_images(self, request: HttpRequest, queryset: QuerySet) -> None:
         ids = list(queryset.values_list("pk", flat=True))
-        _on_commit(tasks.audit_product_images.delay, ids)
+        jobs.enqueue_on_commit("genlook.audit_product_images", ids)
         self.message_user(
             request,
             ngettext(

@@ -36,7 +36,7 @@ from django.db import close_old_connections, connection, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from genlook_django import registry
+from genlook_django import jobs, registry
 from genlook_django.client import (
     DownloadTooLarge,
     Generation,
@@ -162,12 +162,7 @@ def start(job: BatchJob) -> None:
     )
     job_id = job.pk
 
-    def enqueue() -> None:
-        from genlook_django import tasks
-
-        tasks.start_batch.delay(job_id)
-
-    transaction.on_commit(enqueue)
+    jobs.enqueue_on_commit("genlook.start_batch", job_id)
 
 
 def mark_running(job: BatchJob) -> None:

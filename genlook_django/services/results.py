@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import F, Q
 from django.utils import timezone
 
+from genlook_django import jobs
 from genlook_django.client import (
     DownloadTooLarge,
     Generation,
@@ -251,17 +252,11 @@ def poll_once(try_on: TryOn, *, client: GenlookClient) -> TryOn:
 
 def poll_through_enabled() -> bool:
     """Whether the status view asks Genlook itself (``STATUS_POLL_THROUGH``; "auto": only
-    when Celery runs tasks eagerly, i.e. when no worker would)."""
+    when tasks run inline, i.e. when no worker would)."""
     setting = genlook_settings.STATUS_POLL_THROUGH
     if setting != "auto":
         return bool(setting)
-    from django.conf import settings
-
-    if hasattr(settings, "CELERY_TASK_ALWAYS_EAGER"):
-        return bool(settings.CELERY_TASK_ALWAYS_EAGER)
-    from celery import current_app
-
-    return bool(current_app.conf.task_always_eager)
+    return jobs.runs_inline()
 
 
 def poll_after(try_on: TryOn) -> float | None:

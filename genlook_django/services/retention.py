@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from genlook_django import jobs
 from genlook_django.conf import genlook_settings
 from genlook_django.models import (
     CreditSnapshot,
@@ -202,7 +203,7 @@ def erase_shopper(shopper_key: str, *, remote: bool = True) -> ErasureReport:
         report.photos, _ = photos.delete()
         report.usage_records, _ = UsageRecord.objects.filter(shopper_key=shopper_key).delete()
         if remote:
-            transaction.on_commit(lambda: _enqueue_remote_erasure(shopper_key), robust=True)
+            jobs.enqueue_on_commit("genlook.erase_shopper_at_genlook", shopper_key)
     logger.info(
         "Erased shopper %s…: %s try-on(s), %s photo(s)",
         shopper_key[:8],
@@ -210,12 +211,6 @@ def erase_shopper(shopper_key: str, *, remote: bool = True) -> ErasureReport:
         report.photos,
     )
     return report
-
-
-def _enqueue_remote_erasure(shopper_key: str) -> None:
-    from genlook_django import tasks
-
-    tasks.erase_shopper_at_genlook.delay(shopper_key)
 
 
 # -- A deleted Django user -----------------------------------------------------------------------
@@ -229,12 +224,7 @@ def user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     if not local_data(shopper_key).total:
         return
 
-    def enqueue() -> None:
-        from genlook_django import tasks
-
-        tasks.erase_shopper.delay(shopper_key)
-
-    transaction.on_commit(enqueue, robust=True)
+    jobs.enqueue_on_commit("genlook.erase_shopper", shopper_key)
 
 
 def connect_user_erasure() -> None:

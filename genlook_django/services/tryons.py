@@ -28,7 +28,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from genlook_django import registry
+from genlook_django import jobs, registry
 from genlook_django.client import (
     AuthenticationError,
     GenlookClient,
@@ -231,12 +231,10 @@ def start(
 
 
 def enqueue_submission(try_on_id: int) -> None:
-    """Hand the try-on to Celery; if the broker refuses it, the try-on fails at once
-    (rather than waiting forever in ``received``)."""
-    from genlook_django import tasks
-
+    """Hand the try-on to the task queue (or run it now); if the broker refuses it, the
+    try-on fails at once (rather than waiting forever in ``received``)."""
     try:
-        tasks.submit_try_on.delay(try_on_id)
+        jobs.enqueue("genlook.submit_try_on", try_on_id)
     except Exception as exc:
         logger.exception("Could not enqueue the submission of try-on %s", try_on_id)
         try_on = TryOn.objects.filter(pk=try_on_id).first()
@@ -673,12 +671,7 @@ def _erase_remote_on_commit(shopper_key: str) -> None:
         genlook_image_id="", genlook_image_expires_at=None
     )
 
-    def enqueue() -> None:
-        from genlook_django import tasks
-
-        tasks.erase_shopper_at_genlook.delay(shopper_key)
-
-    transaction.on_commit(enqueue, robust=True)
+    jobs.enqueue_on_commit("genlook.erase_shopper_at_genlook", shopper_key)
 
 
 def erase_at_genlook(shopper_key: str, *, client: GenlookClient | None = None) -> None:

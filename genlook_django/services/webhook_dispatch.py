@@ -1,4 +1,4 @@
-"""Handing accepted webhook deliveries to Celery: one message for several under a burst.
+"""Handing accepted webhook deliveries to the task queue: one message for several under a burst.
 
 Publishing a Celery message costs more than storing the delivery, so a burst of webhooks
 would spend most of its time in Celery. ``Dispatcher.add`` combines: each request adds its
@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+
+from genlook_django import jobs
 
 logger = logging.getLogger("genlook_django.webhooks")
 
@@ -54,19 +56,13 @@ class Dispatcher:
             logger.exception("Could not enqueue webhook deliveries %s", batch)
 
 
-def publish_to_celery(delivery_ids: list[int]) -> None:
-    from genlook_django import tasks
-
+def publish(delivery_ids: list[int]) -> None:
+    """One delivery as ``genlook.process_webhook``, several as ``genlook.process_webhooks``
+    (``jobs``: published by name, or run now when tasks run inline)."""
     if len(delivery_ids) == 1:
-        task, args = tasks.process_webhook, (delivery_ids[0],)
+        jobs.enqueue("genlook.process_webhook", delivery_ids[0])
     else:
-        task, args = tasks.process_webhooks, (delivery_ids,)
-    if task.app.conf.task_always_eager:
-        task.apply_async(args)
-    else:
-        # By name: the message and the routes of ``delay()``, without its per-call work
-        # (about half the cost of a publish); these tasks set no options of their own.
-        task.app.send_task(task.name, args)
+        jobs.enqueue("genlook.process_webhooks", delivery_ids)
 
 
-dispatcher = Dispatcher(publish_to_celery)
+dispatcher = Dispatcher(publish)

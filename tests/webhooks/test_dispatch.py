@@ -1,4 +1,4 @@
-"""Handing accepted deliveries to Celery: combined under a burst, never lost, never twice."""
+"""Handing accepted deliveries to the task queue: combined under a burst, never lost, never twice."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from genlook_django import tasks
+from genlook_django import jobs, tasks
 from genlook_django.models import TryOn, WebhookDelivery
 from genlook_django.services import webhooks
 from genlook_django.services.webhook_dispatch import Dispatcher
@@ -114,27 +114,26 @@ def test_a_transient_failure_in_a_message_goes_on_alone_with_retries(two_pending
         return real_process(delivery_id, **kwargs)
 
     monkeypatch.setattr(webhooks, "process", process)
-    monkeypatch.setattr(
-        tasks.process_webhook, "apply_async", lambda *args, **kwargs: retried.append((args, kwargs))
-    )
+    monkeypatch.setattr(jobs, "enqueue", lambda *args, **kwargs: retried.append((args, kwargs)))
     outcomes = tasks.process_webhooks.run(deliveries)  # as a worker runs it (not eager)
     assert outcomes == {first: "pending", second: "processed"}
     assert len(retried) == 1
-    (args,), options = retried[0]
-    assert args == (first,) and options["retries"] == 1 and options["countdown"] > 0
+    args, options = retried[0]
+    assert args == ("genlook.process_webhook", first)
+    assert options["retries"] == 1 and options["countdown"] > 0
 
 
-def test_with_a_worker_the_message_is_the_one_delay_would_send(monkeypatch):
-    from genlook_django.services.webhook_dispatch import publish_to_celery
+def test_with_a_worker_deliveries_are_published_by_name(monkeypatch):
+    from genlook_django.services.webhook_dispatch import publish
 
     sent = []
-    app = tasks.process_webhook.app
+    app = jobs.celery_app()
     monkeypatch.setattr(app, "send_task", lambda name, args: sent.append((name, args)))
     eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
+    app.conf.task_always_eager = False  # a project whose worker runs the tasks
     try:
-        publish_to_celery([5])
-        publish_to_celery([6, 7])
+        publish([5])
+        publish([6, 7])
     finally:
         app.conf.task_always_eager = eager
     assert sent == [("genlook.process_webhook", (5,)), ("genlook.process_webhooks", ([6, 7],))]
