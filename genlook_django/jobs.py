@@ -11,7 +11,7 @@
 Nothing is ever published to a broker nobody configured: Celery's fallback app (the one
 ``shared_task`` falls back to when a project has none, pointing at ``amqp://localhost``) is
 never used to send. With ``"celery"`` and no Celery app, ``manage.py check`` fails
-(genlook.E030) and, at run time, the work runs inline with an error in the log.
+(genlook.E031) and, at run time, the work runs inline with an error in the log.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def mode() -> Mode:
             logger.error(
                 "GENLOOK['TASKS'] is 'celery' but the project has no Celery app: running the "
                 "task inline instead of publishing it to a broker nobody configured "
-                "(manage.py check: genlook.E030)."
+                "(manage.py check: genlook.E031)."
             )
         return "inline"
     return "inline" if app.conf.task_always_eager else "celery"

@@ -12,7 +12,13 @@ from urllib.parse import quote
 from genlook_django import __version__
 
 from . import inputs
-from .errors import GenerationFailedError, GenerationWaitTimeout
+from .errors import (
+    GenerationFailedError,
+    GenerationWaitTimeout,
+    GenlookAPIError,
+    RateLimitedError,
+    ServerError,
+)
 from .ratelimit import LocalRateLimiter, RateLimiter, budget_key
 from .transport import RetryPolicy, Transport, download
 from .types import Generation, Product, ProductPage, UploadedImage
@@ -286,6 +292,22 @@ class GenlookClient:
     def delete_customer(self, customer_id: str) -> None:
         """GDPR erasure of everything stored for an ``external_user_id`` (idempotent)."""
         self._transport.request("DELETE", f"customers/{quote(customer_id, safe='')}")
+
+    def extensions(self) -> frozenset[str]:
+        """Request fields beyond the v1 contract that this endpoint declares it accepts:
+        ``GET`` on the API root answering ``{"extensions": [...]}``. The sandbox declares
+        ``webhook_url``; an endpoint that declares nothing (or fails to answer) accepts
+        nothing beyond the contract. A failure to reach it (network, 5xx, 429) is raised."""
+        try:
+            body = self._transport.request("GET", "").body
+        except GenlookAPIError as exc:
+            if isinstance(exc, RateLimitedError | ServerError):
+                raise
+            return frozenset()
+        declared = body.get("extensions") if isinstance(body, dict) else None
+        if not isinstance(declared, list):
+            return frozenset()
+        return frozenset(name for name in declared if isinstance(name, str))
 
     # Plumbing --------------------------------------------------------------------------
 

@@ -195,6 +195,7 @@ def try_on_body(
     if output:
         body["output"] = output
     if webhook_url is not None:
-        # Not part of v1: the classic API's completion callback, honoured by the sandbox.
+        # Not part of v1: the classic API's completion callback. Services send it only to an
+        # endpoint that declares it accepts it (GenlookClient.extensions: the sandbox).
         body["webhook_url"] = webhook_url
     return body, parts

@@ -146,7 +146,11 @@ customer_view = endpoint("/customers/{customerId}", delete=delete_customer)
 def index(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return quiet(method_not_allowed(["GET"]).to_response())
-    return JsonResponse({"service": "Genlook Try-On API v1 sandbox", "status": "ok"})
+    # "extensions": request fields beyond the v1 contract that this endpoint accepts, so a
+    # client sends them here and never to Genlook's own v1 API.
+    return JsonResponse(
+        {"service": "Genlook Try-On API v1 sandbox", "status": "ok", "extensions": ["webhook_url"]}
+    )
 
 
 def serve_file(request: HttpRequest, name: str) -> HttpResponse:

@@ -40,7 +40,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from genlook_django.client import Generation, GenlookClient, GenlookError, NotFoundError
-from genlook_django.conf import genlook_settings
+from genlook_django.conf import OFFICIAL_BASE_URL, genlook_settings
 from genlook_django.models import TryOn, WebhookDelivery
 from genlook_django.signals import tryon_failed, webhook_received
 
@@ -99,11 +99,39 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Base URL -> whether that endpoint declared it accepts ``webhook_url`` (asked once each).
+_declared_webhook_url: dict[str, bool] = {}
+
+
+def endpoint_accepts_webhook_url() -> bool:
+    """``webhook_url`` is not part of the v1 contract: it is sent only to an endpoint that
+    declares it accepts it (``GenlookClient.extensions``: the sandbox does), and never to
+    Genlook's own v1 API, which is not even asked."""
+    base = str(genlook_settings.BASE_URL).rstrip("/")
+    if base == OFFICIAL_BASE_URL.rstrip("/"):
+        return False
+    if base not in _declared_webhook_url:
+        try:
+            declared = "webhook_url" in get_client(max_retries=0).extensions()
+        except GenlookError as exc:  # asked again next time
+            logger.warning("Could not ask %s which fields it accepts: %s", base, exc)
+            return False
+        if not declared:
+            logger.warning(
+                "WEBHOOKS is on but %s does not declare it accepts webhook_url: results "
+                "come by polling and the reconciler.",
+                base,
+            )
+        _declared_webhook_url[base] = declared
+    return _declared_webhook_url[base]
+
+
 def url_for_submission(try_on: TryOn) -> str | None:
     """A fresh webhook URL for this try-on (its token's hash stored on the row), or None
-    when webhooks are off, ``PUBLIC_BASE_URL`` is not set, or the URLs are not included."""
+    when webhooks are off, ``PUBLIC_BASE_URL`` is not set, the URLs are not included, or
+    the endpoint does not accept ``webhook_url`` (Genlook's v1 API does not)."""
     base = genlook_settings.PUBLIC_BASE_URL
-    if not enabled() or not base:
+    if not enabled() or not base or not endpoint_accepts_webhook_url():
         return None
     token = secrets.token_urlsafe(32)
     try:

@@ -7,7 +7,7 @@ import pytest
 from celery.exceptions import Retry
 from django.utils import timezone
 
-from genlook_django import tasks
+from genlook_django import jobs, tasks
 from genlook_django.models import TryOn
 from genlook_django.services import files, results, tryons
 from genlook_django.services.genlook import get_client
@@ -190,9 +190,7 @@ def test_the_worker_task_hands_a_202_to_the_poll_task(storefront, received, monk
     storefront.state.configure(sync_wait_seconds=0.01)
     scheduled = []
     monkeypatch.setattr(
-        tasks.poll_try_on,
-        "apply_async",
-        lambda args, countdown: scheduled.append((args, countdown)),
+        jobs, "enqueue", lambda name, *args, countdown: scheduled.append((name, args, countdown))
     )
     tasks.submit_try_on.push_request(is_eager=False, retries=0)
     try:
@@ -200,5 +198,5 @@ def test_the_worker_task_hands_a_202_to_the_poll_task(storefront, received, monk
     finally:
         tasks.submit_try_on.pop_request()
 
-    assert scheduled == [((received.pk,), 2.0)]
+    assert scheduled == [("genlook.poll_try_on", (received.pk,), 2.0)]
     assert storefront.state.count("POST", "/try-on/sync") == 1  # a worker waits with sync

@@ -8,7 +8,7 @@ import json
 import pytest
 from celery.exceptions import Retry
 
-from genlook_django import tasks
+from genlook_django import jobs, tasks
 from genlook_django.models import TryOn, WebhookDelivery
 from genlook_django.services import webhooks
 from genlook_django.services.webhook_signatures import signature_header
@@ -157,7 +157,7 @@ def test_a_broker_error_leaves_the_delivery_pending(hooks, pending, post, monkey
     def down(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.process_webhook, "apply_async", down)
+    monkeypatch.setattr(jobs, "enqueue", down)
     assert post(token, payload_of(hooks, try_on.generation_id)).status_code == 202
     assert WebhookDelivery.objects.get().outcome == "pending"
 
