@@ -1,4 +1,4 @@
-"""Run as ``python -m tests.nocelery.scenario`` with ``DJANGO_SETTINGS_MODULE=tests.nocelery.settings``.
+"""``DJANGO_SETTINGS_MODULE=tests.nocelery.settings python -m tests.nocelery.scenario``
 
 A merchant's day in a project with no Celery app: a product is saved, a shopper completes a
 try-on. Any broker connection or Celery publish is recorded (and refused) on the way. Prints
