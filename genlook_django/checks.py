@@ -255,6 +255,16 @@ def check_webhooks(app_configs=None, **kwargs):
         )
     if not genlook_settings.WEBHOOKS:
         return messages
+    if str(genlook_settings.BASE_URL).rstrip("/") == OFFICIAL_BASE_URL:
+        messages.append(
+            Warning(
+                "GENLOOK WEBHOOKS is on, but Genlook's v1 API takes no webhook_url: no "
+                "webhook URL is sent to it, and results come by polling and the reconciler.",
+                hint="webhook_url is sent only to an endpoint that declares it accepts it "
+                "(the sandbox). Turn WEBHOOKS off with the real API (docs/webhooks.md).",
+                id="genlook.W014",
+            )
+        )
     base = str(genlook_settings.PUBLIC_BASE_URL or "")
     if not base:
         messages.append(

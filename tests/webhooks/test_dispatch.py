@@ -1,4 +1,4 @@
-"""Handing accepted deliveries to the task queue: combined under a burst, never lost, never twice."""
+"""Handing accepted deliveries to the task queue: combined under a burst, never lost or twice."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from django.core.checks import run_checks
 from genlook_django.models import TryOn
 from genlook_django.services import webhooks
 from tests.catalog.conftest import API_KEY
+from tests.client.stub import stub_server
 
 from .conftest import start
 
@@ -52,6 +53,32 @@ def test_no_url_without_a_public_base_url(hooks, shopper, product, person_photo,
     assert url.startswith("https://shop.example/genlook/webhooks/")
 
 
+def test_webhook_url_never_goes_to_genlooks_v1_api(hooks, shopper, product, person_photo, settings):
+    row = TryOn.objects.get(public_id=start(shopper, product, person_photo).json()["id"])
+    settings.GENLOOK = {**settings.GENLOOK, "BASE_URL": "https://api.genlook.app/tryon/v1/"}
+    # Not even asked (this machine could not reach it anyway): v1 has no webhook_url.
+    assert not webhooks.endpoint_accepts_webhook_url()
+    assert webhooks.url_for_submission(row) is None
+
+
+def test_webhook_url_goes_only_to_an_endpoint_that_declares_it(hooks, settings):
+    assert webhooks.endpoint_accepts_webhook_url()  # the sandbox declares it on its root
+    with stub_server([(200, {"service": "a relay", "status": "ok"})]) as (base_url, script):
+        settings.GENLOOK = {**settings.GENLOOK, "BASE_URL": base_url}
+        assert not webhooks.endpoint_accepts_webhook_url()
+        assert not webhooks.endpoint_accepts_webhook_url()
+    assert script.received == [("GET", "/tryon/v1/")]  # asked once per endpoint
+
+
+def test_an_endpoint_that_cannot_be_asked_is_asked_again(hooks, settings):
+    answers = [(503, {"error": "down"}), (200, {"extensions": ["webhook_url"]})]
+    with stub_server(answers) as (base_url, script):
+        settings.GENLOOK = {**settings.GENLOOK, "BASE_URL": base_url}
+        assert not webhooks.endpoint_accepts_webhook_url()  # no webhook this time
+        assert webhooks.endpoint_accepts_webhook_url()
+    assert len(script.received) == 2
+
+
 def ids(settings, **genlook):
     settings.GENLOOK = {**settings.GENLOOK, **genlook}
     return {message.id for message in run_checks() if message.id.startswith("genlook.")}
@@ -91,3 +118,11 @@ def test_checks_keep_the_reconciler_behind_result_timeout(settings):
     settings.GENLOOK = {"API_KEY": "gk_x"}
     assert "genlook.W013" not in ids(settings)
     assert "genlook.W013" in ids(settings, RECONCILE_MAX_AGE=60, RESULT_TIMEOUT=600)
+
+
+def test_checks_say_webhooks_do_nothing_with_genlooks_v1_api(settings):
+    settings.GENLOOK = {"API_KEY": "gk_x", "PUBLIC_BASE_URL": "https://s.example"}
+    assert "genlook.W014" in ids(settings, WEBHOOKS=True)  # the real API is the default
+    assert "genlook.W014" not in ids(settings, WEBHOOKS=False)
+    sandbox = "http://127.0.0.1:8000/sandbox/tryon/v1"
+    assert "genlook.W014" not in ids(settings, WEBHOOKS=True, BASE_URL=sandbox)
