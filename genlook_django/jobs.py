@@ -75,9 +75,10 @@ def runs_inline() -> bool:
 
 def enqueue(
     name: str, *args: Any, countdown: float | None = None, retries: int | None = None
-) -> None:
-    """Run the task ``name`` with ``args`` now (inline), or publish it to the project's
-    Celery app. A broker error propagates: the caller decides what a refused job means.
+) -> Any:
+    """Run the task ``name`` with ``args`` now (inline: its return value is returned), or
+    publish it to the project's Celery app (None is returned). A broker error propagates:
+    the caller decides what a refused job means.
 
     Inline, ``countdown`` is ignored (nothing can wait here: the tasks know it and do not
     schedule follow-ups when run eagerly) and a failure is logged with its traceback.
@@ -89,8 +90,8 @@ def enqueue(
         if retries is not None:
             options["retries"] = retries
         celery_app().send_task(name, args=args, **options)
-        return
-    _run_inline(name, args, retries)
+        return None
+    return _run_inline(name, args, retries)
 
 
 def enqueue_on_commit(name: str, *args: Any, using: str | None = None) -> None:
@@ -104,7 +105,7 @@ def on_commit(callback: Callable[[], None], using: str | None = None) -> None:
     transaction.on_commit(callback, using=using, robust=True)
 
 
-def _run_inline(name: str, args: tuple[Any, ...], retries: int | None) -> None:
+def _run_inline(name: str, args: tuple[Any, ...], retries: int | None) -> Any:
     importlib.import_module("genlook_django.tasks")  # registers the shared tasks
     app = celery_app() or _get_inline_app()
     task = app.tasks[name]
@@ -116,6 +117,8 @@ def _run_inline(name: str, args: tuple[Any, ...], retries: int | None) -> None:
     result = task.apply(args=args, **options)
     if result.failed():
         logger.error("Genlook task %s%r failed inline:\n%s", name, args, result.traceback)
+        return None
+    return result.result
 
 
 def _get_inline_app() -> Any:
