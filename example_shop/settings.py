@@ -191,6 +191,9 @@ GENLOOK = {
     # Genlook fetches product images by URL: MEDIA_URL is relative, so say where the shop
     # is served. With the real API this must be reachable from the internet (or use S3).
     "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+    # Tasks run in the web process without a broker; with one, they must reach the workers
+    # (manage.py check fails, genlook.E031, if the Celery app were not loaded).
+    "TASKS": "celery" if _broker_url else "inline",
     # Storefront try-ons (docs/widget.md, docs/privacy.md): private files, and Genlook
     # forgets photos and results after one day.
     "PHOTOS_STORAGE": "genlook_private",
