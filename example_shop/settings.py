@@ -204,7 +204,8 @@ GENLOOK = {
     # Genlook's default is 100 requests a minute per key; set these if yours was raised.
     "RATE_LIMIT": int(os.environ.get("GENLOOK_RATE_LIMIT", "100")),
     "RATE_PERIOD": float(os.environ.get("GENLOOK_RATE_PERIOD", "60")),
-    # GENLOOK_WEBHOOKS=1: Genlook POSTs completions to PUBLIC_BASE_URL (docs/webhooks.md).
+    # GENLOOK_WEBHOOKS=1: the sandbox POSTs completions to PUBLIC_BASE_URL (docs/webhooks.md).
+    # webhook_url is not part of Genlook's v1 contract: it is never sent to the real API.
     "WEBHOOKS": env_bool("GENLOOK_WEBHOOKS", False),
     # Behind a proxy (nginx, a load balancer), REMOTE_ADDR is the proxy's: name the header
     # it sets (e.g. X-Forwarded-For), or every shopper shares one per-address quota.
