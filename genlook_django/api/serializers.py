@@ -74,7 +74,7 @@ class TryOnSerializer(serializers.Serializer):
     poll_after_ms = serializers.IntegerField(
         allow_null=True,
         help_text="Ask again after this many milliseconds (just after the next check with "
-        "Genlook is due); null once final.",
+        "Genlook is due; 0 after a `?wait=` request); null once final.",
     )
 
 
@@ -99,9 +99,13 @@ def photo_data(request: Any, photo: ShopperPhoto) -> dict[str, Any]:
     }
 
 
-def try_on_data(request: Any, try_on: TryOn) -> dict[str, Any]:
+def try_on_data(request: Any, try_on: TryOn, *, waited: bool = False) -> dict[str, Any]:
+    """The try-on as the API shows it. ``waited``: the request already waited for a change
+    (``?wait=``), so an open try-on may be asked about again at once."""
     end = try_on.finished_at or timezone.now()
     wait = results.poll_after(try_on)
+    if waited and wait is not None:
+        wait = 0.0
     completed = try_on.state == TryOn.State.COMPLETED and bool(try_on.result_file)
     result_url = _url(request, "tryon-result", try_on.public_id) if completed else None
     return {

@@ -8,10 +8,11 @@ through these views, never linked.
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import FileResponse, Http404
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -30,7 +31,15 @@ from rest_framework.views import APIView
 
 from genlook_django.conf import genlook_settings
 from genlook_django.models import ShopperPhoto, TryOn
-from genlook_django.services import files, photos, quotas, results, shoppers, tryons
+from genlook_django.services import (
+    files,
+    photos,
+    quotas,
+    results,
+    shoppers,
+    status_wait,
+    tryons,
+)
 
 from .authentication import ShopperSessionAuthentication
 from .errors import MESSAGES, StorefrontError, error_response, storefront_exception_handler
@@ -214,13 +223,27 @@ class TryOnListView(StorefrontView):
         return Response(try_on_data(request, try_on), status=status.HTTP_202_ACCEPTED)
 
 
-@method_decorator(never_cache, name="dispatch")
+# Not atomic even with ATOMIC_REQUESTS: a waiting request must see the changes other
+# processes commit meanwhile (a transaction at REPEATABLE READ would not).
+@method_decorator([never_cache, transaction.non_atomic_requests], name="dispatch")
 class TryOnDetailView(StorefrontView):
     @extend_schema(
         summary="A try-on's status",
-        description="For its owner only. Without a Celery worker, a pending try-on is "
-        "checked with Genlook when its last check is older than STATUS_POLL_INTERVAL. A "
-        "try-on still open after RESULT_TIMEOUT, in any state, is failed (TIMED_OUT).",
+        description="For its owner only. With `?wait=<seconds>` (at most STATUS_WAIT_MAX, "
+        "10 by default) an open try-on's answer is held until its status changes or the "
+        "wait ends, whichever comes first; the answer then says `poll_after_ms: 0` (ask "
+        "again at once) and its `Server-Timing` header `wait;dur=<ms>` how long it was "
+        "held. Without a Celery worker, a pending try-on is checked with Genlook when its "
+        "last check is older than STATUS_POLL_INTERVAL (during a wait too). A try-on still "
+        "open after RESULT_TIMEOUT, in any state, is failed (TIMED_OUT).",
+        parameters=[
+            OpenApiParameter(
+                "wait",
+                OpenApiTypes.FLOAT,
+                required=False,
+                description="Seconds to wait for a change of status (0 to STATUS_WAIT_MAX).",
+            )
+        ],
         responses={200: TryOnSerializer, 404: ERRORS[404]},
         tags=["storefront"],
     )
@@ -228,8 +251,16 @@ class TryOnDetailView(StorefrontView):
         try_on = _owned(
             TryOn.objects.select_related("photo", "content_type"), request, public_id, self
         )
-        try_on = results.refresh_status(try_on)  # RESULT_TIMEOUT, poll-through
-        return Response(try_on_data(request, try_on))
+        wait = status_wait.parse_wait(request.query_params.get("wait"))
+        if not wait:
+            try_on = results.refresh_status(try_on)  # RESULT_TIMEOUT, poll-through
+            return Response(try_on_data(request, try_on))
+        try_on, waited = results.wait_for_status(try_on, wait)
+        if try_on is None:  # erased while waiting
+            raise Http404
+        response = Response(try_on_data(request, try_on, waited=True))
+        response["Server-Timing"] = f"wait;dur={waited * 1000:.1f}"
+        return response
 
     @extend_schema(
         summary="Erase a try-on",
@@ -239,8 +270,11 @@ class TryOnDetailView(StorefrontView):
         tags=["storefront"],
     )
     def delete(self, request: Request, public_id: Any) -> Response:
-        try_on = _owned(TryOn.objects.select_related("photo"), request, public_id, self)
-        tryons.erase_try_on(try_on)
+        # In one transaction under ATOMIC_REQUESTS, as before the view opted out of it.
+        atomic = connection.settings_dict.get("ATOMIC_REQUESTS")
+        with transaction.atomic() if atomic else contextlib.nullcontext():
+            try_on = _owned(TryOn.objects.select_related("photo"), request, public_id, self)
+            tryons.erase_try_on(try_on)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

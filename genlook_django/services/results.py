@@ -11,6 +11,7 @@ the signal (``tryon_completed`` / ``tryon_failed``) is sent exactly once.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ from genlook_django.conf import genlook_settings
 from genlook_django.models import TryOn
 from genlook_django.signals import tryon_completed, tryon_failed
 
-from . import files, watermark
+from . import files, status_wait, watermark
 from .genlook import get_client
 
 logger = logging.getLogger("genlook_django.results")
@@ -66,6 +67,7 @@ def fail(try_on: TryOn, code: str, message: str, *, raw: dict[str, Any] | None =
     updated = TryOn.objects.filter(pk=try_on.pk, state__in=OPEN_STATES).update(**fields)
     if not updated:
         return False
+    status_wait.notify(try_on.pk)
     for name, value in fields.items():
         setattr(try_on, name, value)
     logger.info("Try-on %s failed: %s %s", try_on.public_id, code, message)
@@ -143,6 +145,7 @@ def ingest(try_on: TryOn, generation: Generation, *, client: GenlookClient | Non
         ):
             files.delete_quietly(storage, name)
         return TryOn.objects.filter(pk=current.pk).first() or current
+    status_wait.notify(current.pk)
     for field_name, value in fields.items():
         setattr(current, field_name, value)
     tryon_completed.send(sender=TryOn, try_on=current)
@@ -196,6 +199,7 @@ def adopt(try_on: TryOn, generation: Generation, *, client: GenlookClient | None
     )
     if not reopened:
         return False
+    status_wait.notify(try_on.pk)
     logger.info("Try-on %s adopted generation %s", try_on.public_id, generation.id)
     ingest(TryOn.objects.get(pk=try_on.pk), generation, client=client)
     return True
@@ -332,3 +336,36 @@ def poll_through(try_on: TryOn) -> TryOn:
     except GenlookError as exc:
         logger.warning("Status check of %s failed: %s", try_on.public_id, exc)
     return TryOn.objects.filter(pk=try_on.pk).first() or try_on
+
+
+def wait_for_status(try_on: TryOn, seconds: float) -> tuple[TryOn | None, float]:
+    """``refresh_status``, then, while the try-on is open and its state unchanged, wait at
+    most ``seconds`` for a change (``status_wait``): the status view's ``?wait=``. Returns
+    the try-on as it is now (None if it was deleted or withdrawn meanwhile) and the
+    seconds spent waiting.
+
+    The change is seen within ``STATUS_WAIT_TICK`` through the cache, or within
+    ``STATUS_WAIT_DB_INTERVAL`` from the database. With poll-through (no worker), the wait
+    wakes up when the next check with Genlook is due and makes it, as a new status request
+    would: a waiting shopper is checked every ``STATUS_POLL_INTERVAL``, no more.
+    """
+    started = time.monotonic()
+    deadline = started + seconds
+    initial = try_on.state
+    seen = status_wait.current_version(try_on.pk)  # read before the state it is compared to
+    try_on = refresh_status(try_on)
+    db_interval = max(0.05, float(genlook_settings.STATUS_WAIT_DB_INTERVAL))
+    while not try_on.is_final and try_on.state == initial:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        step = min(remaining, db_interval)
+        if try_on.state == State.PENDING and poll_through_enabled():
+            step = min(step, poll_after(try_on) or step)
+        status_wait.wait_for_change(try_on.pk, seen, step)
+        seen = status_wait.current_version(try_on.pk)
+        fresh = TryOn.objects.select_related("photo", "content_type").filter(pk=try_on.pk).first()
+        if fresh is None or fresh.consent_version == "withdrawn":
+            return None, time.monotonic() - started
+        try_on = refresh_status(fresh)
+    return try_on, time.monotonic() - started

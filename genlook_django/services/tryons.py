@@ -42,7 +42,17 @@ from genlook_django.conf import genlook_settings
 from genlook_django.models import ShopperPhoto, TryOn, UsageRecord
 from genlook_django.signals import credits_exhausted, tryon_completed, tryon_failed
 
-from . import catalog, files, photos, quotas, results, shoppers, watermark, webhooks
+from . import (
+    catalog,
+    files,
+    photos,
+    quotas,
+    results,
+    shoppers,
+    status_wait,
+    watermark,
+    webhooks,
+)
 from .genlook import get_client
 
 logger = logging.getLogger("genlook_django.tryons")
@@ -450,7 +460,7 @@ def submit(
         return "done"
 
     now = timezone.now()
-    TryOn.objects.filter(pk=try_on.pk, state=State.SUBMITTING).update(
+    pending = TryOn.objects.filter(pk=try_on.pk, state=State.SUBMITTING).update(
         state=State.PENDING,
         generation_id=generation.id,
         product_external_id=(generation.product_external_id or try_on.product_external_id)[:255],
@@ -458,6 +468,8 @@ def submit(
         last_checked_at=now,
         raw=generation.raw,
     )
+    if pending:
+        status_wait.notify(try_on.pk)
     try_on.state, try_on.generation_id = State.PENDING, generation.id
     if generation.is_finished:  # /try-on/sync's 200
         try:

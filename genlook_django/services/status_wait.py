@@ -1,0 +1,186 @@
+"""Waiting for a try-on's status to change: what ``GET /tryons/{id}/?wait=<seconds>`` does.
+
+A state change is announced by ``notify(try_on_pk)``, called where states are recorded
+(``results.fail``, ``results.ingest``, ``tryons.submit``) once the transaction commits: it
+writes a new version of the try-on into the Django cache (``STATUS_WAIT_CACHE``; Redis in
+production, so every process sees it).
+
+A waiting request does not poll the cache itself: it registers with its process's one
+watcher thread, which reads the versions of *every* waiting try-on with a single
+``get_many`` each ``STATUS_WAIT_TICK`` seconds (50 shoppers waiting cost one cache round
+trip per tick per process, not 50) and wakes the requests whose version moved. The
+request itself reads the database only every ``STATUS_WAIT_DB_INTERVAL`` seconds: the
+fallback for a cache that processes do not share (LocMem under several gunicorn
+workers), where the change is then seen within that interval.
+
+A waiting request holds a web thread (never a Celery worker) for at most its wait; see
+docs/deployment.md for the gunicorn layout this asks for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+import uuid
+from typing import Any
+
+from django.core.cache import caches
+from django.db import transaction
+
+from genlook_django.conf import genlook_settings
+
+logger = logging.getLogger("genlook_django.status_wait")
+
+VERSION_TTL = 3600  # a version outlives any wait by far
+
+
+def _cache() -> Any:
+    return caches[genlook_settings.STATUS_WAIT_CACHE]
+
+
+def version_key(try_on_pk: int) -> str:
+    return f"genlook:tryon-version:{try_on_pk}"
+
+
+def max_wait() -> float:
+    """The longest wait a request may ask for (``STATUS_WAIT_MAX``); 0: waits are off."""
+    value = genlook_settings.STATUS_WAIT_MAX
+    return max(0.0, float(value or 0))
+
+
+def parse_wait(raw: Any) -> float:
+    """``?wait=`` as seconds, bounded by ``STATUS_WAIT_MAX``; 0 when absent or invalid."""
+    if raw in (None, ""):
+        return 0.0
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        return 0.0
+    if seconds != seconds or seconds <= 0:  # NaN, negative
+        return 0.0
+    return min(seconds, max_wait())
+
+
+def notify(try_on_pk: int) -> None:
+    """Announce that try-on ``try_on_pk`` changed state: when the current transaction
+    commits (at once without one), so a woken request reads the new state. Never raises:
+    a cache that is down only makes waiters fall back to the database."""
+
+    def bump() -> None:
+        try:
+            _cache().set(version_key(try_on_pk), uuid.uuid4().hex, VERSION_TTL)
+        except Exception as exc:
+            logger.warning("Could not announce the change of try-on %s: %s", try_on_pk, exc)
+        _watcher().poke()
+
+    transaction.on_commit(bump, robust=True)
+
+
+def current_version(try_on_pk: int) -> Any:
+    try:
+        return _cache().get(version_key(try_on_pk))
+    except Exception as exc:
+        logger.warning("Could not read the version of try-on %s: %s", try_on_pk, exc)
+        return None
+
+
+class _Waiter:
+    __slots__ = ("event", "key", "seen")
+
+    def __init__(self, key: str, seen: Any) -> None:
+        self.key, self.seen = key, seen
+        self.event = threading.Event()
+
+
+class _Watcher:
+    """One thread per process reading every waiting try-on's version at each tick."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiters: set[_Waiter] = set()
+        self.thread: threading.Thread | None = None
+        self.pid = os.getpid()
+        self.wake = threading.Event()
+
+    def add(self, waiter: _Waiter) -> None:
+        with self.lock:
+            if self.pid != os.getpid():  # forked after the thread started (gunicorn --preload)
+                self.pid, self.thread, self.waiters = os.getpid(), None, set()
+            self.waiters.add(waiter)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._run, name="genlook-status-wait", daemon=True
+                )
+                self.thread.start()
+
+    def remove(self, waiter: _Waiter) -> None:
+        with self.lock:
+            self.waiters.discard(waiter)
+
+    def poke(self) -> None:
+        """A change was announced in this process: look now rather than at the next tick."""
+        self.wake.set()
+
+    def _run(self) -> None:
+        idle_since: float | None = None
+        try:
+            while True:
+                with self.lock:
+                    waiters = list(self.waiters)
+                if not waiters:
+                    idle_since = idle_since or time.monotonic()
+                    if time.monotonic() - idle_since > 5.0:
+                        with self.lock:
+                            if not self.waiters:
+                                self.thread = None
+                                return
+                else:
+                    idle_since = None
+                    self._check(waiters)
+                self.wake.wait(float(genlook_settings.STATUS_WAIT_TICK))
+                self.wake.clear()
+        finally:
+            # A DatabaseCache would have opened a connection in this thread.
+            from django.db import connections
+
+            with contextlib.suppress(Exception):
+                connections.close_all()
+
+    def _check(self, waiters: list[_Waiter]) -> None:
+        keys = list({waiter.key for waiter in waiters})
+        try:
+            versions = _cache().get_many(keys)
+        except Exception as exc:  # the database fallback still runs
+            logger.warning("Could not read try-on versions: %s", exc)
+            return
+        for waiter in waiters:
+            if versions.get(waiter.key) != waiter.seen:
+                waiter.event.set()
+
+
+_the_watcher = _Watcher()
+
+
+def _watcher() -> _Watcher:
+    return _the_watcher
+
+
+def wait_for_change(try_on_pk: int, seen: Any, timeout: float) -> bool:
+    """Block at most ``timeout`` seconds until try-on ``try_on_pk``'s version differs from
+    ``seen`` (read with ``current_version`` *before* the state it was compared with). True
+    if it changed."""
+    if timeout <= 0:
+        return False
+    waiter = _Waiter(version_key(try_on_pk), seen)
+    watcher = _watcher()
+    watcher.add(waiter)
+    try:
+        return waiter.event.wait(timeout)
+    finally:
+        watcher.remove(waiter)
+
+
+__all__ = ["current_version", "max_wait", "notify", "parse_wait", "wait_for_change"]
