@@ -27,6 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from genlook_django import registry
 from genlook_django.conf import genlook_settings
+from genlook_django.services import status_wait
 
 logger = logging.getLogger("genlook_django.widget")
 register = template.Library()
@@ -128,6 +129,8 @@ def genlook_tryon_button(
             "csrf_cookie": settings.CSRF_COOKIE_NAME if use_cookie else "",
             "max_bytes": int(genlook_settings.PHOTO_MAX_BYTES),
             "client_edge": min(4096, max(1024, 2 * int(genlook_settings.PHOTO_LONG_EDGE))),
+            # Each status request waits up to this many seconds for a change (?wait=).
+            "status_wait": f"{status_wait.max_wait():g}",
             # The widget stops following a try-on a minute after the server would give up.
             "max_wait_ms": round((float(genlook_settings.RESULT_TIMEOUT) + 60) * 1000),
         },

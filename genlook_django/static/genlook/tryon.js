@@ -365,7 +365,8 @@
       this.fail(tryOn.error && tryOn.error.code, tryOn.error && tryOn.error.message);
     } else {
       this.progress(null, this.statusText());
-      this.schedule(tryOn.poll_after_ms || 1000);
+      // 0 after a status request that already waited on the server (?wait=): ask again now.
+      this.schedule(typeof tryOn.poll_after_ms === "number" ? tryOn.poll_after_ms : 1000);
     }
   };
 
@@ -393,7 +394,11 @@
       this.fail("TIMED_OUT");
       return;
     }
-    fetch(this.current.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    // The server holds the answer until the status changes (at most data-status-wait
+    // seconds): the result is seen as soon as it is stored, with few requests.
+    var wait = parseFloat(this.data.statusWait) || 0;
+    var url = wait > 0 ? this.current.url + "?wait=" + encodeURIComponent(String(wait)) : this.current.url;
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         return response.json().then(function (body) { return { ok: response.ok, body: body }; });
       })
