@@ -474,7 +474,7 @@ class ProductAdapter:
         """A field spec as a merchant would recognise it (for skip messages and checks)."""
         if isinstance(spec, str):
             return spec
-        return getattr(spec, "__qualname__", None) or repr(spec)
+        return getattr(spec, "__name__", None) or repr(spec)
 
     # What is pushed -------------------------------------------------------------------
 

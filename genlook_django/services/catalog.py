@@ -260,10 +260,10 @@ def _log_skip(plan: _Plan) -> None:
     """A product kept from Genlook is always said so (never skipped silently)."""
     if plan.skip is not None:
         logger.info(
-            "Genlook: %s:%s %s not synced (%s): %s",
+            "Genlook: %s:%s%s not synced (%s): %s",
             plan.adapter.label,
             plan.object_id,
-            f"{plan.label!r} " if plan.label else "",
+            f" {plan.label!r}" if plan.label else "",
             plan.skip.reason,
             plan.skip.message,
         )
