@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ObjectDoesNotExist
 from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.utils.html import strip_tags
@@ -266,7 +266,10 @@ def _attribute_path(obj: Any, path: str) -> Any:
     for part in path.split("."):
         if value is None:
             return None
-        value = getattr(value, part)
+        try:
+            value = getattr(value, part)
+        except ObjectDoesNotExist:  # a reverse one-to-one with no row: nothing there
+            return None
         if callable(value) and not isinstance(
             value, models.Manager | FieldFile | models.Model | type
         ):
@@ -458,7 +461,7 @@ class ProductAdapter:
         if callable(spec):
             return spec(instance)
         first = spec.split(".", 1)[0]
-        if "." in spec or hasattr(instance, first):
+        if "." in spec or hasattr(type(instance), first) or first in vars(instance):
             return _attribute_path(instance, spec)
         method = getattr(self, spec, None)
         if callable(method):

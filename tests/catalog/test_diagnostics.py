@@ -394,3 +394,18 @@ def test_normalise_category_is_public():
         "eyewear"
     )
     assert SkipReason.NO_IMAGE == "no_image"
+
+
+def test_an_annotated_value_is_a_field_spec_too(make_product, adapter_for):
+    class Annotated(ProductAdapter):
+        title_field = "display_name"
+
+        def get_queryset(self):
+            from django.db.models.functions import Upper
+
+            return super().get_queryset().annotate(display_name=Upper("name"))
+
+    adapter = adapter_for(Product, Annotated)
+    make_product("Linen Shirt")
+    product = adapter.get_queryset().get()
+    assert adapter.get_title(product) == "LINEN SHIRT"
