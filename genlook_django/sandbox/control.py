@@ -74,7 +74,8 @@ def authorise(state: SandboxState, token: str | None) -> None:
             401,
             "MISSING_CONTROL_TOKEN",
             f"The {CONTROL_TOKEN_HEADER} header is required: the sandbox's control token "
-            "(printed by manage.py genlook_sandbox; not an API key).",
+            "(GENLOOK_SANDBOX['CONTROL_TOKEN'], or the one manage.py genlook_sandbox "
+            "prints), not an API key.",
         )
     if not state.is_control_token(token):
         raise ApiError(401, "INVALID_CONTROL_TOKEN", "Invalid sandbox control token.")
