@@ -72,8 +72,17 @@ def check_genlook_settings(app_configs=None, **kwargs):
         messages.append(
             Warning(
                 "genlook_django.sandbox is installed while DEBUG is False.",
-                hint="The sandbox accepts made-up API keys: remove it from INSTALLED_APPS "
-                "(and its URLs) in production.",
+                hint="Wherever its URLs are mounted, anyone who can reach them and knows a "
+                "key of GENLOOK_SANDBOX['API_KEYS'] (e.g. one committed with the settings) "
+                "can upload photos and create fake try-ons, making this server hold them in "
+                "its memory and fetch URLs and send webhooks to the hosts of "
+                "GENLOOK_SANDBOX['FETCH_ALLOWED_HOSTS'] (loopback by default); every photo "
+                "and result it holds, shoppers' included when GENLOOK['BASE_URL'] points "
+                "at it, is served to whoever has its file URL; whoever has its control token "
+                "can reset it, set any account's credits, inject faults and list an "
+                "account's generations with their shopper ids and result URLs. A shop "
+                "talking to it gets simulated try-ons and credits, not Genlook's. Remove it "
+                "from INSTALLED_APPS and its URLs in production.",
                 id="genlook.W002",
             )
         )
