@@ -25,7 +25,9 @@ $(STAMP): setup.cfg pyproject.toml
 ## Run the demo shop with the Genlook sandbox at http://127.0.0.1:$(PORT)
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --with-admin
+	@# seed_demo also prints the sandbox's control token (made once in var/), with a curl line.
+	GENLOOK_BASE_URL="$${GENLOOK_BASE_URL:-http://127.0.0.1:$(PORT)/sandbox/tryon/v1}" \
+		$(BIN)/python manage.py seed_demo --with-admin
 	@echo "Shop: http://127.0.0.1:$(PORT)/   Admin: http://127.0.0.1:$(PORT)/admin/ (admin / admin)"
 	@# The sandbox is served by the same server: on whatever PORT it listens on.
 	GENLOOK_BASE_URL="$${GENLOOK_BASE_URL:-http://127.0.0.1:$(PORT)/sandbox/tryon/v1}" \

@@ -7,8 +7,10 @@ already use when its variable is unset. See docs/deployment.md for the whole lis
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -173,3 +175,21 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             "schedule": timedelta(hours=1),
         },
     }
+
+
+def local_secret(path: Path) -> str:
+    """A random secret kept in ``path`` (made, readable by this user only, on first use), so
+    that every process of the demo (runserver and its reloader, manage.py commands) agrees
+    on it without anyone choosing one."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    token = secrets.token_urlsafe(32)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it meanwhile
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as fh:
+        fh.write(token + "\n")
+    return token

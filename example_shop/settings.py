@@ -215,6 +215,13 @@ GENLOOK = {
 # Any other GENLOOK setting, as a JSON object (e.g. {"RECONCILE_MAX_AGE": 900}).
 GENLOOK.update(deploy.env_json("GENLOOK_OVERRIDES"))
 GENLOOK_SANDBOX = {"API_KEYS": {"gk_sandbox_demo": {"credits": 200}}, "GENERATION_SECONDS": 4}
+if "genlook_django.sandbox" in INSTALLED_APPS:
+    # The token of the sandbox's control endpoints (_sandbox/: reset, credits, faults,
+    # generations), never the API key: random, made once in var/, printed by seed_demo.
+    # Server-side only: never put it in a page.
+    GENLOOK_SANDBOX["CONTROL_TOKEN"] = os.environ.get("GENLOOK_SANDBOX_CONTROL_TOKEN") or (
+        deploy.local_secret(VAR_DIR / "sandbox-control-token")
+    )
 
 # -- logging -----------------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ _LAZY = {
     "disable_auto_sync": "genlook_django.registry",
     "ProductAdapter": "genlook_django.adapters",
     "GarmentCategory": "genlook_django.adapters",
+    "SkipReason": "genlook_django.adapters",
+    "normalise_category": "genlook_django.adapters",
     "track_add_to_cart": "genlook_django.services.funnel",
 }
 

@@ -8,16 +8,20 @@ themselves. Override an attribute, or a ``get_*`` method for anything computed.
 from __future__ import annotations
 
 import hashlib
+import html
+import inspect
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ObjectDoesNotExist
 from django.db import models
 from django.db.models.fields.files import FieldFile
+from django.utils.html import strip_tags
 
 from .conf import genlook_settings
 
@@ -25,6 +29,9 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
 
 ANON_PREFIX = "_anon_"
+# A field spec: a field or attribute name, a dotted path, a method name of the model or of
+# the adapter, or a callable taking the instance (see ``ProductAdapter.resolve``).
+FieldSpec = str | Callable[[models.Model], Any]
 PAYLOAD_VERSION = 1  # bump when the payload's shape changes: every product is pushed again
 
 
@@ -90,7 +97,19 @@ DEFAULT_CATEGORY_MAP: dict[str, str] = {
 
 
 def normalise_category(value: Any, extra: Mapping[str, str] | None = None) -> str | None:
-    """A shop's category value ("T-Shirts", "Sunglasses", "hats") to a Genlook category."""
+    """A shop's category value ("T-Shirts", "Sunglasses", "hats") to a Genlook category.
+
+    Case, ``_``/``-``/space and plural endings do not matter; ``extra`` (an adapter's
+    ``category_map``) is tried first, then the ``GarmentCategory`` values, then the built-in
+    words (``DEFAULT_CATEGORY_MAP``). ``None`` when nothing matches.
+
+    >>> normalise_category("T-Shirts")
+    'tops'
+    >>> normalise_category("Accessories", {"accessories": "eyewear"})
+    'eyewear'
+    >>> normalise_category("Socks") is None
+    True
+    """
     if value is None:
         return None
     text = str(value).strip().lower().replace("_", "-")
@@ -110,6 +129,16 @@ def normalise_category(value: Any, extra: Mapping[str, str] | None = None) -> st
     return None
 
 
+class ImageURLNotPublic(ImproperlyConfigured):
+    """An image URL Genlook could not fetch: relative, with no ``PUBLIC_BASE_URL`` to prefix.
+
+    A set-up error, not a property of the product: the sync records it as a failure (it
+    does not withdraw products from Genlook), with the skip reason ``image_not_public``.
+    """
+
+    reason = "image_not_public"
+
+
 def absolute_url(url: str, base_url: str | None = None) -> str:
     """``url`` made absolute with ``PUBLIC_BASE_URL`` (storages such as S3 already are)."""
     if urlsplit(url).scheme in ("http", "https"):
@@ -118,7 +147,7 @@ def absolute_url(url: str, base_url: str | None = None) -> str:
         return "https:" + url
     base = base_url if base_url is not None else genlook_settings.PUBLIC_BASE_URL
     if not base:
-        raise ImproperlyConfigured(
+        raise ImageURLNotPublic(
             f"The image URL {url!r} is relative, and Genlook must fetch it from the internet: "
             'set GENLOOK = {"PUBLIC_BASE_URL": "https://your-shop.example"}.'
         )
@@ -184,6 +213,68 @@ def _related_model(model: type[models.Model], name: str) -> type[models.Model] |
                 return relation.related_model
         return None
     return field.related_model if field.is_relation else None
+
+
+class SkipReason(models.TextChoices):
+    """Why a product is not at Genlook: a machine-readable code and its human label."""
+
+    INACTIVE = "inactive", "not active"
+    NO_IMAGE = "no_image", "no image"
+    NO_TITLE = "no_title", "no title"
+    SHOULD_SYNC = "should_sync", "should_sync() returned False"
+    IMAGE_NOT_PUBLIC = "image_not_public", "image URL not absolute/public"
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Why one product is kept from Genlook: ``reason`` (a ``SkipReason`` value) and a
+    sentence for the merchant (``message``)."""
+
+    reason: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.message}"
+
+
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<!--.*?-->", re.DOTALL)
+_HTML_ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]*|#[0-9]+|#[xX][0-9a-fA-F]+);")
+_HTML_BREAK = re.compile(
+    r"<\s*br\s*/?\s*>|</\s*(?:p|div|li|ul|ol|h[1-6]|tr|table|blockquote|section|article)\s*>",
+    re.IGNORECASE,
+)
+
+
+def html_to_text(text: str) -> str:
+    """Plain text from an HTML fragment (a rich text editor's description).
+
+    Tags are removed (a ``<br>`` or the end of a paragraph, list item, heading... becomes a
+    line break), entities unescaped (``&amp;`` -> ``&``), runs of spaces collapsed, blank
+    lines kept single. Text with neither a tag nor an entity is returned unchanged.
+    """
+    if not (_HTML_TAG.search(text) or _HTML_ENTITY.search(text)):
+        return text
+    text = _HTML_BREAK.sub("\n", text)
+    text = html.unescape(strip_tags(text)).replace("\xa0", " ")
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _attribute_path(obj: Any, path: str) -> Any:
+    """``obj.a.b``, calling each callable met on the way (a method such as ``get_title``)."""
+    value = obj
+    for part in path.split("."):
+        if value is None:
+            return None
+        try:
+            value = getattr(value, part)
+        except ObjectDoesNotExist:  # a reverse one-to-one with no row: nothing there
+            return None
+        if callable(value) and not isinstance(
+            value, models.Manager | FieldFile | models.Model | type
+        ):
+            value = value()
+    return value
 
 
 def present(text: str | None) -> str | None:
@@ -253,6 +344,9 @@ class ProductAdapter:
       default ``"<app_label>.<model>:<pk>"``, which never changes and never collides.
     - ``title_field``: default ``name``, then ``title``, else ``str(instance)``.
     - ``description_field``: default ``description`` if the model has one.
+    - ``strip_html``: descriptions holding HTML (tags or entities) are pushed as plain text
+      (default True; plain text is left as it is).
+    - ``require_title``: a product whose title is blank is kept from Genlook (default True).
     - ``image_fields``: field or attribute names giving images: a file field, a URL string,
       a related object or related manager (each object's first ``ImageField``, else its
       first ``FileField``), a method, or an iterable of those; default every ``ImageField``
@@ -260,7 +354,13 @@ class ProductAdapter:
     - ``category_field`` / ``category``: the shop's category field (default ``category``),
       or one fixed category for the whole model; ``category_map`` maps the shop's values
       to ``GarmentCategory`` (common words such as "t-shirt" or "sunglasses" already map).
-    - ``active_field``: a boolean field that must be true (default ``is_active``/``active``).
+    - ``active_field``: a boolean that must be true (default ``is_active``, ``active``,
+      then ``is_public``); ``False``: the model has no such flag, every product is active.
+
+    ``title_field``, ``description_field``, ``category_field``, ``active_field`` and each
+    entry of ``image_fields`` are resolved by ``resolve()``: a field or attribute name, a
+    dotted path (``"parent.title"``), a method name of the model or of the adapter, or a
+    callable taking the instance.
     - ``valid_for_days``: how long Genlook keeps the product; ``None`` = forever.
     - ``metadata_fields``: more fields copied into the product's ``metadata``.
     - ``watch``: ``{related model or "app.Model": "path to the product"}``; a save or delete
@@ -273,13 +373,15 @@ class ProductAdapter:
     """
 
     external_id_field: str | None = None
-    title_field: str | None = None
-    description_field: str | None = None
-    image_fields: Sequence[str] | None = None
-    category_field: str | None = None
+    title_field: FieldSpec | None = None
+    description_field: FieldSpec | None = None
+    strip_html: bool = True
+    require_title: bool = True
+    image_fields: Sequence[FieldSpec] | None = None
+    category_field: FieldSpec | None = None
     category: str | None = None
     category_map: Mapping[str, str] = {}
-    active_field: str | None = None
+    active_field: FieldSpec | bool | None = None
     valid_for_days: int | None = None
     metadata_fields: Sequence[str] = ()
     watch: Mapping[Any, Any] = {}
@@ -297,8 +399,8 @@ class ProductAdapter:
         def first(*names: str) -> str | None:
             return next((n for n in names if n in field_names), None)
 
-        self._title_field = self.title_field or first("name", "title")
-        self._description_field = self.description_field or first("description")
+        self._title_field = self._spec("title_field") or first("name", "title")
+        self._description_field = self._spec("description_field") or first("description")
         if self.image_fields is not None:
             self._image_fields = tuple(self.image_fields)
         else:
@@ -306,6 +408,8 @@ class ProductAdapter:
                 f.name for f in opts.concrete_fields if isinstance(f, models.ImageField)
             )
         for name in self._image_fields:
+            if not isinstance(name, str):
+                continue
             related = _related_model(model, name)
             if related is not None and _file_field_of(related) is None:
                 raise ImproperlyConfigured(
@@ -313,8 +417,12 @@ class ProductAdapter:
                     f"{related._meta.label}, which has no ImageField or FileField. Name a "
                     "relation to a model with one, or override get_images()."
                 )
-        self._category_field = self.category_field or first("category")
-        self._active_field = self.active_field or first("is_active", "active")
+        self._category_field = self._spec("category_field") or first("category")
+        active = self._spec("active_field")
+        self.all_active = active is False  # said explicitly: the model has no such flag
+        self._active_field = (
+            None if active is False else active or first("is_active", "active", "is_public")
+        )
         if self.valid_for_days is not None and not 1 <= self.valid_for_days <= 365:
             raise ImproperlyConfigured(
                 f"{type(self).__name__}.valid_for_days must be 1-365 or None (forever)."
@@ -331,6 +439,46 @@ class ProductAdapter:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for {self.label}>"
 
+    def _spec(self, attribute: str) -> Any:
+        """A ``*_field`` attribute as set: a function set on the class is not bound."""
+        raw = inspect.getattr_static(self, attribute, None)
+        if isinstance(raw, staticmethod | classmethod | property):
+            return getattr(self, attribute)
+        return raw
+
+    def resolve(self, instance: models.Model, spec: FieldSpec) -> Any:
+        """The value ``spec`` (an adapter's ``*_field``) gives for ``instance``.
+
+        - a callable: called with the instance, ``spec(instance)``;
+        - a name of the model (a field, a property, a method: called without arguments),
+          or a dotted path through relations (``"parent.title"``, ``"brand.get_name"``);
+        - else a method of the adapter, called with the instance (``"title_of"`` for
+          ``def title_of(self, product)``).
+
+        Anything else raises ``ImproperlyConfigured``: a misnamed field is an error, never
+        a silently empty value.
+        """
+        if callable(spec):
+            return spec(instance)
+        first = spec.split(".", 1)[0]
+        if "." in spec or hasattr(type(instance), first) or first in vars(instance):
+            return _attribute_path(instance, spec)
+        method = getattr(self, spec, None)
+        if callable(method):
+            return method(instance)
+        raise ImproperlyConfigured(
+            f"{type(self).__name__}: {self.label} has no attribute {spec!r}, and the adapter "
+            f"has no method {spec!r}. Name a field, a property, a method of the model or of "
+            "the adapter, or give a callable taking the product."
+        )
+
+    @staticmethod
+    def describe_spec(spec: Any) -> str:
+        """A field spec as a merchant would recognise it (for skip messages and checks)."""
+        if isinstance(spec, str):
+            return spec
+        return getattr(spec, "__name__", None) or repr(spec)
+
     # What is pushed -------------------------------------------------------------------
 
     def get_external_id(self, instance: models.Model) -> str:
@@ -343,12 +491,14 @@ class ProductAdapter:
 
     def get_title(self, instance: models.Model) -> str:
         if self._title_field:
-            return str(getattr(instance, self._title_field) or "")
+            return str(self.resolve(instance, self._title_field) or "")
         return str(instance)
 
     def get_description(self, instance: models.Model) -> str:
+        """The description; with ``strip_html``, HTML becomes plain text (``html_to_text``)."""
         if self._description_field:
-            return str(getattr(instance, self._description_field) or "")
+            text = str(self.resolve(instance, self._description_field) or "")
+            return html_to_text(text) if self.strip_html else text
         return ""
 
     def get_images(self, instance: models.Model) -> Iterable[FieldFile | str]:
@@ -360,11 +510,9 @@ class ProductAdapter:
         first ``FileField``). Empty files and values are left out.
         """
         for name in self._image_fields:
-            value = getattr(instance, name, None)
+            value = self.resolve(instance, name)
             if isinstance(value, models.Manager):
                 value = value.all()
-            elif callable(value) and not isinstance(value, FieldFile):
-                value = value()
             if value is None or isinstance(value, FieldFile | str | models.Model):
                 value = [value]
             for item in value:
@@ -406,7 +554,7 @@ class ProductAdapter:
         """One of ``GarmentCategory`` or ``None``; kept in the product's metadata."""
         value = self.category
         if value is None and self._category_field:
-            value = getattr(instance, self._category_field, None)
+            value = self.resolve(instance, self._category_field)
         return normalise_category(value, self.category_map)
 
     def get_metadata(self, instance: models.Model) -> dict[str, Any]:
@@ -424,13 +572,42 @@ class ProductAdapter:
     def should_sync(self, instance: models.Model) -> bool:
         """Whether Genlook should know this product. False removes it from Genlook.
 
-        Default: active (when the model has such a flag) and with at least one image.
+        Default: ``get_skip()`` finds nothing: active (when the model has such a flag), with
+        at least one image, and a title (with ``require_title``). An override that returns
+        False for its own reasons is reported as ``should_sync`` by ``explain_skip()``.
         """
-        if self._active_field and not getattr(instance, self._active_field):
-            return False
-        return any(
+        return self.get_skip(instance) is None
+
+    def get_skip(self, instance: models.Model) -> Skip | None:
+        """Why the default rules keep ``instance`` from Genlook, or None when they do not."""
+        if self._active_field is not None:
+            active = self.resolve(instance, self._active_field)
+            if not active:
+                name = self.describe_spec(self._active_field)
+                return Skip(SkipReason.INACTIVE, f"not active ({name} is {active!r})")
+        has_image = any(
             (image.name if isinstance(image, FieldFile) else image)
             for image in self.get_images(instance)
+        )
+        if not has_image:
+            if self._image_fields:
+                where = ", ".join(self.describe_spec(spec) for spec in self._image_fields)
+                message = f"no image ({where} gave none)"
+            else:
+                message = (
+                    f"no image: {self.label} has no ImageField; set image_fields on "
+                    f"{type(self).__name__} (e.g. a related manager such as 'images')"
+                )
+            return Skip(SkipReason.NO_IMAGE, message)
+        if self.require_title and not present(self.get_title(instance)):
+            return Skip(SkipReason.NO_TITLE, "the title is empty")
+        return None
+
+    def explain_skip(self, instance: models.Model) -> Skip:
+        """Why ``should_sync(instance)`` returned False: ``get_skip()``'s reason, else
+        ``should_sync`` (an override said no for reasons of its own)."""
+        return self.get_skip(instance) or Skip(
+            SkipReason.SHOULD_SYNC, f"{type(self).__name__}.should_sync() returned False"
         )
 
     def get_payload(self, instance: models.Model) -> ProductPayload:

@@ -72,8 +72,17 @@ def check_genlook_settings(app_configs=None, **kwargs):
         messages.append(
             Warning(
                 "genlook_django.sandbox is installed while DEBUG is False.",
-                hint="The sandbox accepts made-up API keys: remove it from INSTALLED_APPS "
-                "(and its URLs) in production.",
+                hint="Wherever its URLs are mounted, anyone who can reach them and knows a "
+                "key of GENLOOK_SANDBOX['API_KEYS'] (e.g. one committed with the settings) "
+                "can upload photos and create fake try-ons, making this server hold them in "
+                "its memory and fetch URLs and send webhooks to the hosts of "
+                "GENLOOK_SANDBOX['FETCH_ALLOWED_HOSTS'] (loopback by default); every photo "
+                "and result it holds, shoppers' included when GENLOOK['BASE_URL'] points "
+                "at it, is served to whoever has its file URL; whoever has its control token "
+                "can reset it, set any account's credits, inject faults and list an "
+                "account's generations with their shopper ids and result URLs. A shop "
+                "talking to it gets simulated try-ons and credits, not Genlook's. Remove it "
+                "from INSTALLED_APPS and its URLs in production.",
                 id="genlook.W002",
             )
         )
@@ -337,3 +346,106 @@ def check_tasks(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+# -- Catalog diagnostics (genlook.W040-W049): products must never be skipped silently ------
+
+CATALOG_SAMPLE_SIZE = 20
+
+
+def _overrides(adapter, *names: str) -> bool:
+    from .adapters import ProductAdapter
+
+    return any(getattr(type(adapter), n) is not getattr(ProductAdapter, n) for n in names)
+
+
+@register(Tags.compatibility)
+def check_catalog_adapters(app_configs=None, **kwargs):
+    """What a registered adapter cannot find on its model, without reading a row."""
+    from .registry import registered_adapters
+
+    messages = []
+    for adapter in registered_adapters():
+        name = type(adapter).__name__
+        decides = _overrides(adapter, "should_sync", "get_skip")
+        if not adapter._image_fields and not decides and not _overrides(adapter, "get_images"):
+            messages.append(
+                Warning(
+                    f"{adapter.model._meta.label} has no image source: {name} finds no "
+                    "ImageField on it, so every product is skipped (no image).",
+                    hint=f"Set {name}.image_fields to the attribute(s) holding the images: "
+                    "an ImageField, a related manager of a gallery model (e.g. ['images']), "
+                    "a method; or override get_images().",
+                    obj=type(adapter),
+                    id="genlook.W040",
+                )
+            )
+        if adapter._active_field is None and not adapter.all_active and not decides:
+            messages.append(
+                Warning(
+                    f"{adapter.model._meta.label} has no active flag {name} knows "
+                    "(is_active, active, is_public): inactive products would be pushed too.",
+                    hint=f"Set {name}.active_field to the boolean (a field, a method, or a "
+                    "callable taking the product) that says a product is on sale, or "
+                    "active_field = False to say every product is active.",
+                    obj=type(adapter),
+                    id="genlook.W041",
+                )
+            )
+    return messages
+
+
+@register(Tags.database)
+def check_catalog_sample(app_configs=None, databases=None, **kwargs):
+    """The first products of each registered model: does the adapter find any image?
+
+    Reads at most ``CATALOG_SAMPLE_SIZE`` rows per model, and only when the check is given
+    databases (``check --database default``, ``migrate``); a table not created yet is
+    passed over.
+    """
+    if not databases:
+        return []
+    from django.db import DatabaseError, router, transaction
+
+    from .registry import registered_adapters
+
+    messages = []
+    for adapter in registered_adapters():
+        if not adapter._image_fields and not _overrides(adapter, "get_images"):
+            continue  # said without a query (genlook.W040 above)
+        alias = router.db_for_read(adapter.model)
+        if alias not in databases:
+            continue
+        try:
+            with transaction.atomic(using=alias):  # a failed query leaves no broken transaction
+                queryset = adapter.get_queryset().using(alias).order_by("pk")
+                sample = list(queryset[:CATALOG_SAMPLE_SIZE])
+        except DatabaseError:
+            continue  # e.g. before migrate
+        errors = []
+        found = False
+        for product in sample:
+            try:
+                found = any(True for _ in adapter.get_images(product))
+            except Exception as exc:  # reported, not raised: a check must not crash
+                errors.append(f"{type(exc).__name__}: {exc}")
+            if found:
+                break
+        if sample and not found:
+            name = type(adapter).__name__
+            sources = ", ".join(adapter.describe_spec(s) for s in adapter._image_fields)
+            error = f" ({errors[0]})" if errors else ""
+            messages.append(
+                Warning(
+                    f"None of the first {len(sample)} {adapter.model._meta.label} products "
+                    f"has an image {name} can find (image_fields: {sources or 'get_images()'})"
+                    f"{error}: products without an image are never pushed.",
+                    hint=f"Set {name}.image_fields to the attribute(s) holding the images "
+                    "(e.g. a related manager of a gallery model, ['images']), or override "
+                    "get_images(). `manage.py genlook_sync --dry-run -v 2` lists every "
+                    "skipped product and why.",
+                    obj=type(adapter),
+                    id="genlook.W040",
+                )
+            )
+    return messages

@@ -54,6 +54,18 @@ def test_check_reports_a_bad_base_url():
 )
 def test_check_warns_about_the_sandbox_in_production():
     assert {"genlook.W001", "genlook.W002"} <= check_ids()
+    (warning,) = [m for m in check_genlook_settings() if m.id == "genlook.W002"]
+    # The hint says what the risk is, not just "made-up keys".
+    for risk in (
+        "GENLOOK_SANDBOX['API_KEYS']",  # who gets in: whoever knows a configured key
+        "fetch URLs and send webhooks",  # requests from this server
+        "FETCH_ALLOWED_HOSTS",
+        "file URL",  # shoppers' photos and results to whoever has the URL
+        "control token",  # reset, credits, faults, generations
+        "simulated try-ons and credits",
+        "Remove it from INSTALLED_APPS",
+    ):
+        assert risk in warning.hint, risk
 
 
 @override_settings(

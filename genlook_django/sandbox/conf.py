@@ -11,6 +11,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 SETTING_NAME = "GENLOOK_SANDBOX"
+# The header that carries the control token of the ``_sandbox/`` endpoints (never x-api-key).
+CONTROL_TOKEN_HEADER = "x-sandbox-control-token"  # noqa: S105 (a header name)
+MIN_CONTROL_TOKEN_LENGTH = 16
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "testserver")
 
 
@@ -78,8 +81,10 @@ def _coerce(config: SandboxConfig, name: str, kind: type[float] | type[int]) -> 
 
 
 CONFIG_FIELDS = frozenset(field.name for field in dataclasses.fields(SandboxConfig))
-# API_KEYS is not a behaviour knob: it seeds the accounts (see SandboxState.reset).
-SETTING_KEYS = frozenset({"API_KEYS"} | {name.upper() for name in CONFIG_FIELDS})
+# API_KEYS and CONTROL_TOKEN are not behaviour knobs: API_KEYS seeds the accounts (see
+# SandboxState.reset), CONTROL_TOKEN guards the control endpoints (never shown by them).
+NON_CONFIG_KEYS = frozenset({"API_KEYS", "CONTROL_TOKEN"})
+SETTING_KEYS = frozenset(NON_CONFIG_KEYS | {name.upper() for name in CONFIG_FIELDS})
 
 
 def sandbox_settings() -> dict[str, Any]:
@@ -99,7 +104,9 @@ def sandbox_settings() -> dict[str, Any]:
 def build_config(overrides: Mapping[str, Any]) -> SandboxConfig:
     """Defaults, then ``settings.GENLOOK_SANDBOX``, then the runtime ``overrides``."""
     values: dict[str, Any] = {
-        name.lower(): value for name, value in sandbox_settings().items() if name != "API_KEYS"
+        name.lower(): value
+        for name, value in sandbox_settings().items()
+        if name not in NON_CONFIG_KEYS
     }
     values.update(overrides)
     if "fetch_allowed_hosts" in values:
@@ -131,3 +138,26 @@ def account_credits(spec: Any) -> int | None:
         credits = spec.get("credits")
         return None if credits is None else int(credits)
     return int(spec)
+
+
+def configured_control_token() -> str | None:
+    """``CONTROL_TOKEN`` of ``GENLOOK_SANDBOX`` (None when unset or empty), checked."""
+    token = sandbox_settings().get("CONTROL_TOKEN")
+    if token is None or token == "":
+        return None
+    try:
+        return check_control_token(token)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"settings.{SETTING_NAME}['CONTROL_TOKEN']: {exc}") from exc
+
+
+def check_control_token(token: Any) -> str:
+    """``token`` if it can guard the control endpoints; ValueError saying why not."""
+    if not isinstance(token, str) or token != token.strip() or not token.isprintable():
+        raise ValueError("the control token must be a string without spaces at either end")
+    if len(token) < MIN_CONTROL_TOKEN_LENGTH:
+        raise ValueError(
+            f"the control token must be at least {MIN_CONTROL_TOKEN_LENGTH} characters long "
+            "(e.g. secrets.token_urlsafe(32))"
+        )
+    return token

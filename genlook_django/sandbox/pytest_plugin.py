@@ -2,6 +2,9 @@
 
 - ``genlook_sandbox_server``: one SandboxServer for the whole session.
 - ``genlook_sandbox``: that server with a freshly reset state, for one test.
+
+The control endpoints (``_sandbox/``) want ``genlook_sandbox.control_headers`` (the
+control token, and ``x-api-key`` naming the account), never the API key alone.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 import threading
 import time
 from collections import Counter
@@ -14,7 +16,9 @@ from genlook_django.sandbox.conf import (
     account_credits,
     build_config,
     check_config_names,
+    check_control_token,
     configured_api_keys,
+    configured_control_token,
 )
 from genlook_django.sandbox.errors import insufficient_credits
 from genlook_django.sandbox.faults import DEFAULT_FAIL_CODE, FaultInjector, Faults
@@ -52,6 +56,10 @@ class SandboxState:
         )
         # Accounts and options that survive reset, by owner (a SandboxServer, the command).
         self._seeds: dict[object, tuple[dict[str, int | None], dict[str, Any]]] = {}
+        # The control endpoints' token when neither set_control_token nor settings give one:
+        # random, once per state (it survives reset, so a caller of _sandbox/reset keeps it).
+        self._random_control_token = secrets.token_urlsafe(32)
+        self._control_token: str | None = None
         self._fresh_world()
 
     def _fresh_world(self) -> None:
@@ -128,6 +136,27 @@ class SandboxState:
         with self.lock:
             build_config({**self._overrides, **options})  # reject bad values before storing
             self._overrides.update(options)
+
+    # -- the control token ---------------------------------------------------------------------
+
+    @property
+    def control_token(self) -> str:
+        """What the ``_sandbox/`` endpoints require in ``x-sandbox-control-token``: the one
+        given to ``set_control_token``, else ``GENLOOK_SANDBOX["CONTROL_TOKEN"]``, else a
+        random one made with this state (it survives ``reset``)."""
+        with self.lock:
+            return self._control_token or configured_control_token() or self._random_control_token
+
+    def set_control_token(self, token: str | None) -> None:
+        """Use ``token`` (at least 16 characters; None: back to settings or the random one)."""
+        with self.lock:
+            self._control_token = None if token is None else check_control_token(token)
+
+    def is_control_token(self, candidate: str | None) -> bool:
+        """Whether ``candidate`` is the control token (compared in constant time)."""
+        if not candidate:
+            return False
+        return hmac.compare_digest(candidate.encode(), self.control_token.encode())
 
     # -- accounts -----------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
     with SandboxServer(api_keys={"gk_x": 50}) as sandbox:
         requests.get(f"{sandbox.base_url}/account/credits", headers={"x-api-key": "gk_x"})
+        requests.post(f"{sandbox.base_url}/_sandbox/credits", json={"credits": 0},
+                      headers=sandbox.control_headers)  # the control token + x-api-key
 
 It serves only the sandbox, at ``/tryon/v1/``, whatever the host project's ROOT_URLCONF and
 MIDDLEWARE: a remote API does not run the shop's middleware.
@@ -21,6 +23,7 @@ from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.http import HttpResponseBase
 
+from genlook_django.sandbox.conf import CONTROL_TOKEN_HEADER, check_control_token
 from genlook_django.sandbox.pipeline import ORIGIN_ENVIRON_KEY, STATE_ENVIRON_KEY
 from genlook_django.sandbox.state import SandboxState, get_state
 
@@ -96,10 +99,12 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         state: SandboxState | None = None,
+        control_token: str | None = None,
         **config: Any,
     ) -> None:
         self.state = state or get_state()
         self._api_keys = dict(api_keys or {})
+        self._control_token = None if control_token is None else check_control_token(control_token)
         self._config = config
         self._address = (host, port)
         self._server: _SandboxHTTPServer | None = None
@@ -110,6 +115,8 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         if self._server is not None:
             return self
+        if self._control_token is not None:
+            self.state.set_control_token(self._control_token)
         self.state.seed(self._api_keys, owner=self, **self._config)
         if not self.state.api_keys:
             self.state.seed({DEFAULT_API_KEY: None}, owner=self)
@@ -135,6 +142,8 @@ class SandboxServer:
         if self._server is None:
             return
         self.state.unseed(self)
+        if self._control_token is not None:
+            self.state.set_control_token(None)  # back to the settings' or the random one
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -183,6 +192,18 @@ class SandboxServer:
     @property
     def headers(self) -> dict[str, str]:
         return {"x-api-key": self.api_key}
+
+    @property
+    def control_token(self) -> str:
+        """The token of the ``_sandbox/`` endpoints: the one given to the constructor, else
+        ``GENLOOK_SANDBOX["CONTROL_TOKEN"]``, else the state's random one."""
+        return self.state.control_token
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """Headers for the control endpoints: the control token, and ``x-api-key`` to name
+        the account (``api_key``) of those that concern one."""
+        return {CONTROL_TOKEN_HEADER: self.control_token, **self.headers}
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.crypto import constant_time_compare
 
 from genlook_django.sandbox.catalog import serialise_product
 from genlook_django.sandbox.errors import ApiError, bad_request, product_not_found
@@ -142,6 +143,8 @@ customer_view = endpoint("/customers/{customerId}", delete=delete_customer)
 
 # -- outside the API proper: the root, signed files, unknown paths ----------------------------
 
+FILE_MAX_AGE = 3600  # seconds a client may cache a file (never past its expiry)
+
 
 def index(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
@@ -154,14 +157,22 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def serve_file(request: HttpRequest, name: str) -> HttpResponse:
-    """A signed file URL: the token is the credential; expired or erased files are gone."""
+    """A signed file URL: the unguessable name is the only credential (an API key neither
+    grants nor is needed for access, and nothing lists the files); expired or erased files
+    are gone (404), and so is any name but the exact one that was handed out."""
     if request.method not in ("GET", "HEAD"):
         return quiet(method_not_allowed(["GET", "HEAD"]).to_response())
-    stored = state_for(request).files.get(name.split(".", 1)[0])
-    if stored is None:
+    state = state_for(request)
+    stored = state.files.get(name.split(".", 1)[0])
+    if stored is None or not constant_time_compare(name, stored.name):
         return quiet(ApiError(404, "NOT_FOUND", "No such file, or it has expired.").to_response())
     response = HttpResponse(stored.content, content_type=stored.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
+    # Caches keep it no longer than the file lives.
+    max_age = FILE_MAX_AGE
+    if stored.expires_at is not None:
+        max_age = max(0, min(max_age, int(stored.expires_at - state.now())))
+    response["Cache-Control"] = f"private, max-age={max_age}"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

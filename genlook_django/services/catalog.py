@@ -34,7 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from genlook_django import registry
-from genlook_django.adapters import ProductAdapter, ProductPayload, present
+from genlook_django.adapters import ProductAdapter, ProductPayload, Skip, present
 from genlook_django.client import (
     Generation,
     GenlookAPIError,
@@ -126,6 +126,11 @@ class SyncResult:
     ``outcome`` is one of ``created``, ``updated``, ``deleted``, ``unchanged`` (already in
     step: no call), ``skipped`` (not for Genlook and not there: no call), ``failed``; with
     ``dry_run``, ``would create``, ``would update``, ``would delete``.
+
+    ``reason`` (a ``SkipReason`` value) and ``message`` say why a product is kept from
+    Genlook: set on ``skipped`` results, on ``deleted``/``would delete`` ones withdrawn for
+    that reason, and on failures that have one (``image_not_public``). ``label`` is the
+    product as the shop shows it (``str(product)``), for such results.
     """
 
     outcome: str
@@ -135,6 +140,9 @@ class SyncResult:
     error: BaseException | None = None
     synced_product: SyncedProduct | None = None
     requests: int = 0
+    reason: str | None = None
+    message: str = ""
+    label: str = ""
 
     @property
     def ok(self) -> bool:
@@ -150,12 +158,21 @@ class SyncReport:
     requests: int = 0
     elapsed: float = 0.0
     interrupted: bool = False
+    reasons: Counter = field(default_factory=Counter)  # SkipReason value -> products
+    skips: list[SyncResult] = field(default_factory=list)  # the results with a reason
 
     def add(self, result: SyncResult) -> None:
         self.counts[result.outcome] += 1
         self.requests += result.requests
         if result.outcome == "failed":
             self.failures.append(result)
+        if result.reason:
+            self.reasons[result.reason] += 1
+            self.skips.append(result)
+
+    def reasons_summary(self) -> str:
+        """``"3 no_image, 1 inactive"``: the products kept from Genlook, by reason."""
+        return ", ".join(f"{count} {reason}" for reason, count in self.reasons.most_common())
 
     @property
     def total(self) -> int:
@@ -179,10 +196,13 @@ class SyncReport:
             if self.counts[k]
         ]
         rate = self.requests / self.elapsed if self.elapsed else 0.0
-        return (
+        text = (
             f"{self.total} products: {', '.join(parts) or 'nothing to do'}; "
             f"{self.requests} API calls in {self.elapsed:.1f}s ({rate:.1f}/s)."
         )
+        if self.reasons:
+            text += f" Not for Genlook, by reason: {self.reasons_summary()}."
+        return text
 
 
 # -- Planning (database only) -----------------------------------------------------------------
@@ -202,6 +222,51 @@ class _Plan:
     outcome: str = ""
     error: BaseException | None = None
     rowless: bool = False  # a delete by the default external id, with no row to record on
+    skip: Skip | None = None  # why the product is not for Genlook (skipped or withdrawn)
+    label: str = ""  # str(product), for the skip's report
+
+    @property
+    def reason(self) -> str | None:
+        if self.skip is not None:
+            return self.skip.reason
+        return getattr(self.error, "reason", None) if self.action == ERROR else None
+
+    def result(self, outcome: str, **kwargs: Any) -> SyncResult:
+        """A result for this plan, carrying its skip reason (if any)."""
+        message = self.skip.message if self.skip is not None else ""
+        if not message and self.reason and self.error is not None:
+            message = str(self.error)
+        return SyncResult(
+            outcome,
+            self.adapter.label,
+            self.object_id,
+            kwargs.pop("external_id", self.external_id),
+            reason=self.reason,
+            message=message,
+            label=self.label,
+            **kwargs,
+        )
+
+
+def _label_of(instance: models.Model) -> str:
+    try:
+        text = str(instance)
+    except Exception:  # a __str__ that fails must not hide the reason
+        return ""
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _log_skip(plan: _Plan) -> None:
+    """A product kept from Genlook is always said so (never skipped silently)."""
+    if plan.skip is not None:
+        logger.info(
+            "Genlook: %s:%s%s not synced (%s): %s",
+            plan.adapter.label,
+            plan.object_id,
+            f" {plan.label!r}" if plan.label else "",
+            plan.skip.reason,
+            plan.skip.message,
+        )
 
 
 def _may_hold(row: SyncedProduct | None) -> bool:
@@ -254,7 +319,12 @@ def _plan(
         if wanted:
             plan.payload = adapter.get_payload(instance)
             plan.external_id = plan.payload.external_id
+        elif instance is not None:
+            plan.skip = adapter.explain_skip(instance)
+            plan.label = _label_of(instance)
     except Exception as exc:
+        if instance is not None:
+            plan.label = _label_of(instance)
         logger.exception("Genlook adapter %r failed on %s", adapter, object_id)
         plan.action, plan.error = ERROR, exc
         if row is not None:
@@ -402,7 +472,7 @@ def _record(
         else:
             deferred.append(send)
 
-    result = SyncResult("failed", plan.adapter.label, plan.object_id, plan.external_id)
+    result = plan.result("failed")
     error = plan.error if plan.action == ERROR else (outcome.error if outcome else None)
     result.requests = outcome.requests if outcome else 0
     if plan.rowless:
@@ -439,6 +509,11 @@ def _record(
         row.status = Status.DELETED
         row.content_hash = ""
         row.last_error = row.last_error_code = ""
+        if plan.skip is not None:
+            # Shown in the admin: why the product left Genlook.
+            row.last_error = f"Withdrawn from Genlook: {plan.skip.message}."[:2000]
+            row.last_error_code = str(plan.skip.reason)[:64]
+            _log_skip(plan)
         row.failure_count = 0
         row.remote_expires_at = None
         row.last_synced_at = now
@@ -660,13 +735,9 @@ def sync_object(
                     outcome = _recheck(client, plan, outcome, pk)
             will_retry = raise_transient and outcome is not None and is_transient(outcome.error)
             if plan.action == SKIP:
-                result = SyncResult(
-                    plan.outcome,
-                    adapter.label,
-                    object_id,
-                    plan.external_id,
-                    synced_product=plan.row,
-                )
+                if plan.outcome == "skipped":
+                    _log_skip(plan)
+                result = plan.result(plan.outcome, synced_product=plan.row)
             else:
                 result = _record(plan, outcome, will_retry=will_retry, deferred=signals)
     for send in signals:  # after the commit: a receiver's error cannot undo the record
@@ -953,9 +1024,7 @@ def _dry_run(plans: Iterable[_Plan], report: SyncReport, progress: Progress | No
             outcome = "failed"
         else:
             outcome = plan.outcome
-        result = SyncResult(
-            outcome, plan.adapter.label, plan.object_id, plan.external_id, error=plan.error
-        )
+        result = plan.result(outcome, error=plan.error)
         report.add(result)
         if progress:
             progress(result)
@@ -997,9 +1066,9 @@ def _run(
     try:
         for plan in plans:
             if plan.action == SKIP:
-                finish(
-                    SyncResult(plan.outcome, plan.adapter.label, plan.object_id, plan.external_id)
-                )
+                if plan.outcome == "skipped":
+                    _log_skip(plan)
+                finish(plan.result(plan.outcome))
             elif plan.action == ERROR:
                 record([(plan, None)])
             else:

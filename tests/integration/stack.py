@@ -168,6 +168,8 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.services: dict[str, Service] = {}
         self.api_key = f"gk_it_{self.tag}"
+        # The sandbox's control endpoints want their own token, never the shop's API key.
+        self.control_token = secrets.token_urlsafe(32)
         self.queue = f"genlook-it-{self.tag}"
         self.database = f"genlook_it_{self.tag}"
         self.moto_port = self.sandbox_port = self.web_port = 0
@@ -278,6 +280,7 @@ class Stack:
                 f"--key={self.api_key}",
                 f"--credits={config.credits}",
                 f"--generation-seconds={config.generation_seconds}",
+                f"--control-token={self.control_token}",
             ],
             env={**self.env(), "DJANGO_SETTINGS_MODULE": "tests.sandbox.standalone_settings"},
         )
@@ -572,9 +575,15 @@ class Stack:
         answer = self.s3().list_objects_v2(Bucket=bucket, Prefix=prefix)
         return sorted(item["Key"] for item in answer.get("Contents", []))
 
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """For the sandbox's control endpoints: the control token, and the stack's key to
+        name the account."""
+        return {"x-sandbox-control-token": self.control_token, "x-api-key": self.api_key}
+
     def sandbox_stats(self) -> dict[str, Any]:
         response = requests.get(
-            f"{self.sandbox_url}/_sandbox/stats", headers={"x-api-key": self.api_key}, timeout=10
+            f"{self.sandbox_url}/_sandbox/stats", headers=self.control_headers, timeout=10
         )
         response.raise_for_status()
         return response.json()
@@ -584,7 +593,7 @@ class Stack:
         ``externalUserId`` (the shopper key): lost answers included."""
         response = requests.get(
             f"{self.sandbox_url}/_sandbox/generations",
-            headers={"x-api-key": self.api_key},
+            headers=self.control_headers,
             timeout=30,
         )
         response.raise_for_status()
@@ -593,7 +602,7 @@ class Stack:
     def sandbox_control(self, what: str, **body: Any) -> dict[str, Any]:
         response = requests.post(
             f"{self.sandbox_url}/_sandbox/{what}",
-            headers={"x-api-key": self.api_key},
+            headers=self.control_headers,
             json=body,
             timeout=10,
         )

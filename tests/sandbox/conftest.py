@@ -45,7 +45,7 @@ def sandbox(genlook_sandbox: SandboxServer) -> SandboxServer:
 
 @pytest.fixture
 def api(sandbox: SandboxServer) -> Iterator[Api]:
-    client = Api(sandbox.base_url, sandbox.api_key)
+    client = Api(sandbox.base_url, sandbox.api_key, sandbox.control_token)
     yield client
     client.session.close()
 

@@ -15,13 +15,18 @@ from typing import Any
 import requests
 from PIL import Image, ImageDraw
 
+CONTROL_TOKEN_HEADER = "x-sandbox-control-token"  # docs/sandbox.md, "Control endpoints"
+
 
 class Api:
     """Plain HTTP calls to the sandbox, the way the docs describe them."""
 
-    def __init__(self, base_url: str, api_key: str | None) -> None:
+    def __init__(
+        self, base_url: str, api_key: str | None, control_token: str | None = None
+    ) -> None:
         self.base_url = base_url
         self.api_key = api_key
+        self.control_token = control_token  # sent to the _sandbox/ control endpoints only
         self.session = requests.Session()
         self.session.trust_env = False
 
@@ -31,6 +36,8 @@ class Api:
 
     def request(self, method: str, path: str, *, api_key: str | None = None, **kwargs: Any):
         headers = {**self.headers(api_key), **kwargs.pop("headers", {})}
+        if path.startswith("/_sandbox/") and self.control_token:
+            headers.setdefault(CONTROL_TOKEN_HEADER, self.control_token)
         kwargs.setdefault("timeout", 10)
         return self.session.request(method, self.base_url + path, headers=headers, **kwargs)
 

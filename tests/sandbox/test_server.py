@@ -119,6 +119,7 @@ def test_the_management_command_serves_the_sandbox():
     command = [
         sys.executable, "-m", "django", "genlook_sandbox", "--port", str(port),
         "--key", "gk_cmd", "--credits", "5", "--generation-seconds", "0.2",
+        "--control-token", "cmd-control-token-0123456789",
     ]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -129,7 +130,16 @@ def test_the_management_command_serves_the_sandbox():
         base_url = f"http://127.0.0.1:{port}/tryon/v1"
         response = requests.get(base_url + "/account/credits", headers={"x-api-key": "gk_cmd"})
         assert response.json() == {"creditBalance": 5}
+        banner = "".join(process.stdout.readline() for _ in range(3))
+        assert "control token: cmd-control-token-0123456789" in banner, banner
+        assert (
+            "curl -H 'x-sandbox-control-token: cmd-control-token-0123456789' "
+            f"-H 'x-api-key: gk_cmd' {base_url}/_sandbox/stats"
+        ) in banner, banner
         stats = requests.get(base_url + "/_sandbox/stats", headers={"x-api-key": "gk_cmd"})
+        assert stats.status_code == 401  # the API key is no control credential
+        control = {"x-api-key": "gk_cmd", "x-sandbox-control-token": "cmd-control-token-0123456789"}
+        stats = requests.get(base_url + "/_sandbox/stats", headers=control)
         assert stats.json()["config"]["generation_seconds"] == 0.2
     finally:
         process.send_signal(signal.SIGINT)

@@ -37,6 +37,31 @@ def test_embedded_defaults(monkeypatch, tmp_path):
     assert "genlook_django.sandbox" in conf["INSTALLED_APPS"]
 
 
+def test_the_demo_sandbox_has_a_random_control_token_every_process_shares(monkeypatch, tmp_path):
+    conf = load_settings(monkeypatch, tmp_path, GENLOOK_SANDBOX_CONTROL_TOKEN=None)
+    token = conf["GENLOOK_SANDBOX"]["CONTROL_TOKEN"]
+    token_file = tmp_path / "var" / "sandbox-control-token"
+
+    assert len(token) >= 40
+    assert token not in conf["GENLOOK_SANDBOX"]["API_KEYS"]
+    assert token != conf["GENLOOK"]["API_KEY"]
+    assert token_file.read_text().strip() == token
+    assert token_file.stat().st_mode & 0o077 == 0  # this user's only
+    # runserver, its reloader and seed_demo read the settings each: the same token.
+    assert load_settings(monkeypatch, tmp_path)["GENLOOK_SANDBOX"]["CONTROL_TOKEN"] == token
+    other = load_settings(monkeypatch, tmp_path / "other")["GENLOOK_SANDBOX"]["CONTROL_TOKEN"]
+    assert other != token
+    chosen = "c" * 32
+    conf = load_settings(monkeypatch, tmp_path, GENLOOK_SANDBOX_CONTROL_TOKEN=chosen)
+    assert conf["GENLOOK_SANDBOX"]["CONTROL_TOKEN"] == chosen
+
+
+def test_no_control_token_without_the_sandbox(monkeypatch, tmp_path):
+    conf = load_settings(monkeypatch, tmp_path, EXAMPLE_SHOP_SANDBOX="0")
+    assert "CONTROL_TOKEN" not in conf["GENLOOK_SANDBOX"]
+    assert not (tmp_path / "var" / "sandbox-control-token").exists()
+
+
 def test_a_broker_turns_eager_mode_off(monkeypatch, tmp_path):
     conf = load_settings(
         monkeypatch, tmp_path, CELERY_BROKER_URL="redis://localhost:6379/0", DJANGO_DEBUG="0"

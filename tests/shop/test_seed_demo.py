@@ -85,3 +85,29 @@ def test_admin_only_on_request():
 
     assert "already exists" in seed("--with-admin")
     assert user_model.objects.count() == 1
+
+
+def test_seed_prints_the_sandbox_control_token_and_how_to_use_it(media_root, settings):
+    token = "demo-control-token-0123456789"
+    settings.GENLOOK_SANDBOX = {**settings.GENLOOK_SANDBOX, "CONTROL_TOKEN": token}
+    settings.GENLOOK = {
+        **settings.GENLOOK,
+        "API_KEY": "gk_sandbox_demo",
+        "BASE_URL": "http://127.0.0.1:8123/sandbox/tryon/v1",
+    }
+
+    output = seed()
+
+    assert f"control token: {token}" in output
+    assert (
+        f"curl -H 'x-sandbox-control-token: {token}' -H 'x-api-key: gk_sandbox_demo' "
+        "http://127.0.0.1:8123/sandbox/tryon/v1/_sandbox/stats"
+    ) in output
+
+
+def test_seed_prints_no_token_the_server_would_not_share(media_root, settings):
+    # Unset, the token is random per process: this command's is not the server's.
+    settings.GENLOOK_SANDBOX = {
+        k: v for k, v in settings.GENLOOK_SANDBOX.items() if k != "CONTROL_TOKEN"
+    }
+    assert "control token" not in seed()

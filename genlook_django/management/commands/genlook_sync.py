@@ -6,6 +6,7 @@ Examples::
     manage.py genlook_sync shop.Product           # one model
     manage.py genlook_sync shop.Product --ids 3 7 # some products
     manage.py genlook_sync --dry-run              # what would be pushed or deleted
+    manage.py genlook_sync --dry-run -v 2         # and why each skipped product is skipped
     manage.py genlook_sync --force                # push unchanged products too
 
 Unchanged products cost no API call, so an interrupted run is resumed by running it again.
@@ -162,6 +163,7 @@ class Command(BaseCommand):
         if bar:
             bar.close()
         self.stdout.write(("Dry run: " if dry_run else "") + report.summary())
+        self.write_skips(report, options["verbosity"])
         for failure in report.failures[:20]:
             self.stderr.write(
                 f"  {failure.external_id or failure.model + ':' + failure.object_id}: "
@@ -173,4 +175,19 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(report.failures)} product(s) failed; they are marked failed. Run the "
                 "command again to retry them."
+            )
+
+    def write_skips(self, report: catalog.SyncReport, verbosity: int) -> None:
+        """Why products are kept from Genlook: one line each at ``-v 2``, else a hint."""
+        if not report.skips:
+            return
+        if verbosity < 2:
+            self.stdout.write("Run with -v 2 to list each product kept from Genlook and why.")
+            return
+        self.stdout.write("Kept from Genlook:")
+        for result in report.skips:
+            label = f" {result.label!r}" if result.label else ""
+            self.stdout.write(
+                f"  {result.model}:{result.object_id}{label} ({result.outcome.replace('_', ' ')})"
+                f" {result.reason}: {result.message}"
             )

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.management.base import BaseCommand
@@ -131,6 +133,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Restored the missing image of {restored} product(s).")
         if with_admin:
             self._create_admin()
+        self._show_control_token()
 
     def _seed_products(self) -> tuple[int, int]:
         created = restored = 0
@@ -156,6 +159,22 @@ class Command(BaseCommand):
     def _attach_image(self, product: Product, spec: DemoProduct, *, save: bool) -> None:
         with (IMAGES_DIR / spec.image).open("rb") as fh:
             product.image.save(spec.image, File(fh), save=save)
+
+    def _show_control_token(self) -> None:
+        """How to reach the mounted sandbox's control endpoints (the token is in var/)."""
+        if not apps.is_installed("genlook_django.sandbox"):
+            return
+        from genlook_django.sandbox.conf import configured_control_token
+        from genlook_django.sandbox.control import control_help
+
+        token = configured_control_token()
+        if token is None:  # random per process: this one's would not be the server's
+            return
+        genlook = getattr(settings, "GENLOOK", {})
+        base_url = str(genlook.get("BASE_URL", "")).rstrip("/")
+        self.stdout.write("Genlook sandbox control endpoints (reset, credits, faults, stats):")
+        for line in control_help(base_url, token, genlook.get("API_KEY")):
+            self.stdout.write(line)
 
     def _create_admin(self) -> None:
         user_model = get_user_model()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from genlook_django.sandbox.control import control_help
 from genlook_django.sandbox.testing import SandboxServer
 
 
@@ -17,13 +18,14 @@ def build_server(
     keys: list[str] | None = None,
     credits: int | None = None,
     generation_seconds: float | None = None,
+    control_token: str | None = None,
 ) -> SandboxServer:
     """The server the command runs (not started), for callers that want it without a CLI."""
     config: dict[str, Any] = {}
     if generation_seconds is not None:
         config["generation_seconds"] = generation_seconds
     api_keys = dict.fromkeys(keys or [], credits)
-    return SandboxServer(api_keys, host=host, port=port, **config)
+    return SandboxServer(api_keys, host=host, port=port, control_token=control_token, **config)
 
 
 class Command(BaseCommand):
@@ -45,19 +47,31 @@ class Command(BaseCommand):
         parser.add_argument(
             "--generation-seconds", type=float, help="How long a generation takes (default 3)."
         )
+        parser.add_argument(
+            "--control-token",
+            help="The token of the _sandbox/ control endpoints (at least 16 characters). "
+            "Default: GENLOOK_SANDBOX['CONTROL_TOKEN'], else a random one, printed at start.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        server = build_server(
-            host=options["host"],
-            port=options["port"],
-            keys=options["keys"],
-            credits=options["credits"],
-            generation_seconds=options["generation_seconds"],
-        ).start()
+        try:
+            server = build_server(
+                host=options["host"],
+                port=options["port"],
+                keys=options["keys"],
+                credits=options["credits"],
+                generation_seconds=options["generation_seconds"],
+                control_token=options["control_token"],
+            )
+        except ValueError as exc:
+            raise CommandError(f"--control-token: {exc}") from exc
+        server.start()
         state = server.state
         self.stdout.write(f"Genlook sandbox serving {server.base_url}")
         for key in state.api_keys:
             self.stdout.write(f"  x-api-key: {key} ({state.get_credits(key)} credits)")
+        for line in control_help(server.base_url, server.control_token, server.api_key):
+            self.stdout.write(line)
         self.stdout.write("Quit with CONTROL-C.")
         self.stdout.flush()
         try:
