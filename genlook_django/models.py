@@ -75,7 +75,13 @@ class SyncedProduct(models.Model):
                 fields=["content_type", "object_id"], name="genlook_syncedproduct_source"
             )
         ]
-        indexes = [models.Index(fields=["status"], name="genlook_sp_status")]
+        indexes = [
+            models.Index(fields=["status"], name="genlook_sp_status"),
+            # The admin's list: newest first (-updated_at, then -pk), read off an index.
+            models.Index(fields=["updated_at", "id"], name="genlook_sp_recent"),
+            # The admin's exact search by the shop's product id.
+            models.Index(fields=["object_id"], name="genlook_sp_object"),
+        ]
 
     def __str__(self) -> str:
         return self.external_id
@@ -203,6 +209,10 @@ class TryOn(models.Model):
         indexes = [
             models.Index(fields=["state", "created_at"], name="genlook_tryon_state"),
             models.Index(fields=["generation_id"], name="genlook_tryon_generation"),
+            # The admin's list: newest first (-created_at, then -pk), read off an index.
+            models.Index(fields=["created_at", "id"], name="genlook_tryon_recent"),
+            # The admin's exact search by a product's external id.
+            models.Index(fields=["product_external_id"], name="genlook_tryon_product_ext"),
         ]
 
     def __str__(self) -> str:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import uuid
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+
+# One token of letters, digits and _ . : - with at least one digit: an id, not words.
+_ID_LIKE = re.compile(r"^(?=.*\d)[\w.:-]{6,255}$")
 
 
 class NoBulkDeleteMixin:
@@ -17,3 +24,35 @@ class NoBulkDeleteMixin:
         actions = super().get_actions(request, **extra)  # type: ignore[misc]
         actions.pop("delete_selected", None)
         return actions
+
+
+class ExactIdSearchMixin:
+    """A search term that looks like an id (one token with a digit in it, e.g. a UUID,
+    ``gen_01H...``, ``shop-product-42``) is first looked up by *exact* match in
+    ``exact_search_fields`` (each indexed), plus the UUID field ``exact_search_uuid``:
+    index lookups, not a ``LIKE '%term%'`` scan over every row. Only when that finds
+    nothing does the admin's usual ``search_fields`` search run (a partial id still works).
+    """
+
+    exact_search_fields: tuple[str, ...] = ()
+    exact_search_uuid: str | None = None
+
+    def exact_search(self, queryset: QuerySet, term: str) -> QuerySet | None:
+        term = term.strip()
+        if not _ID_LIKE.match(term):
+            return None
+        condition = Q()
+        for name in self.exact_search_fields:
+            condition |= Q(**{name: term})
+        if self.exact_search_uuid:
+            with contextlib.suppress(ValueError):
+                condition |= Q(**{self.exact_search_uuid: uuid.UUID(term)})
+        return queryset.filter(condition) if condition else None
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        exact = self.exact_search(queryset, search_term) if search_term else None
+        if exact is not None and exact.exists():
+            return exact, False
+        return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from genlook_django import jobs, registry
-from genlook_django.admin.mixins import NoBulkDeleteMixin
+from genlook_django.admin.mixins import ExactIdSearchMixin, NoBulkDeleteMixin
 from genlook_django.models import SyncedProduct
 
 CONFIRM_LIST_LIMIT = 100  # rows listed by name on the confirmation page; the rest counted
@@ -51,7 +51,7 @@ class ImageIssuesFilter(admin.SimpleListFilter):
 
 
 @admin.register(SyncedProduct)
-class SyncedProductAdmin(NoBulkDeleteMixin, admin.ModelAdmin):
+class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin):
     list_display = [
         "external_id",
         "source_link",
@@ -63,6 +63,8 @@ class SyncedProductAdmin(NoBulkDeleteMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", ImageIssuesFilter, "content_type"]
     search_fields = ["external_id", "object_id", "last_error"]
+    # An id-like term: exact, indexed lookups first (ExactIdSearchMixin).
+    exact_search_fields = ("external_id", "object_id")
     date_hierarchy = "last_synced_at"
     list_select_related = ["content_type"]
     actions = ["sync_now", "delete_at_genlook", "refresh_from_genlook", "audit_images"]

@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from PIL import Image, UnidentifiedImageError
 
-from genlook_django.admin.mixins import NoBulkDeleteMixin
+from genlook_django.admin.mixins import ExactIdSearchMixin, NoBulkDeleteMixin
 from genlook_django.models import TryOn
 from genlook_django.services import files, quotas, retention, tryons
 
@@ -52,7 +52,7 @@ def _thumbnail(content: bytes) -> bytes:
 
 
 @admin.register(TryOn)
-class TryOnAdmin(NoBulkDeleteMixin, admin.ModelAdmin):
+class TryOnAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin):
     list_display = ["thumbnail", "product_link", "state_badge", "created_at", "took"]
     list_display_links = ["thumbnail"]
     list_filter = [
@@ -68,6 +68,9 @@ class TryOnAdmin(NoBulkDeleteMixin, admin.ModelAdmin):
         "error_code",
         "=shopper_key",
     ]
+    # An id-like term: exact, indexed lookups first (ExactIdSearchMixin).
+    exact_search_fields = ("generation_id", "product_external_id", "shopper_key")
+    exact_search_uuid = "public_id"
     date_hierarchy = "created_at"
     list_select_related = ["content_type"]
     list_per_page = 50

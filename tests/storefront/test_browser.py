@@ -8,6 +8,7 @@ browser fails the test instead. Screenshots land in test-output/.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -151,7 +152,8 @@ def test_the_widget_stops_polling_a_try_on_that_never_ends(live_server, browser,
         body = {**response.json(), "status": "pending", "poll_after_ms": 100}
         return route.fulfill(response=response, json=body)
 
-    page.route("**/genlook/api/tryons/*/", forever_pending)
+    # The status URL, with the widget's ?wait= (held on the server until a change).
+    page.route(re.compile(r"/genlook/api/tryons/[^/]+/(\?.*)?$"), forever_pending)
     page.goto(live_server.url + shop.get_absolute_url())
     page.evaluate("document.querySelector('[data-genlook-tryon]').dataset.maxWaitMs = '2500'")
     page.get_by_role("button", name="Try it on").click()
@@ -162,6 +164,7 @@ def test_the_widget_stops_polling_a_try_on_that_never_ends(live_server, browser,
 
     dialog.get_by_text("taking longer than it should").wait_for(timeout=10_000)
     assert len(polls) >= 3  # it did follow the try-on until then
+    assert all("?wait=" in url for url in polls)  # each status request waits on the server
     seen = len(polls)
     page.wait_for_timeout(1000)
     assert len(polls) == seen  # and stopped
