@@ -773,19 +773,26 @@ class Shopper:
             headers={"X-CSRFToken": self.session.cookies["csrftoken"]},
         )
 
-    def status(self, public_id: str) -> dict[str, Any]:
-        response = self._timed("status", "GET", f"/genlook/api/tryons/{public_id}/")
+    def status(self, public_id: str, *, wait: float = 0) -> dict[str, Any]:
+        """The try-on's status; with ``wait``, held by the server until it changes."""
+        params = {"wait": f"{wait:g}"} if wait else None
+        response = self._timed("status", "GET", f"/genlook/api/tryons/{public_id}/", params=params)
         response.raise_for_status()
         return response.json()
 
-    def follow(self, body: dict[str, Any], *, timeout: float = 60.0) -> dict[str, Any]:
-        """Poll as the widget does (``poll_after_ms``) until the try-on is final."""
+    def follow(
+        self, body: dict[str, Any], *, timeout: float = 60.0, wait: float = 0
+    ) -> dict[str, Any]:
+        """Follow the try-on until it is final: as the widget does with ``wait`` (each
+        request held by the server until the status changes), else every
+        ``poll_after_ms``."""
         deadline = time.monotonic() + timeout
         while body["status"] not in ("completed", "failed"):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"try-on {body['id']} still {body['status']}")
-            time.sleep((body.get("poll_after_ms") or 500) / 1000)
-            body = self.status(body["id"])
+            poll_after = body.get("poll_after_ms")
+            time.sleep((500 if poll_after is None else poll_after) / 1000)
+            body = self.status(body["id"], wait=wait)
         return body
 
     def result(self, body: dict[str, Any]) -> bytes:
