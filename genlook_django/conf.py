@@ -118,7 +118,7 @@ DEFAULTS: dict[str, Any] = {
     "STATUS_WAIT_MAX": 10.0,
     "STATUS_WAIT_CACHE": "default",
     "STATUS_WAIT_TICK": 0.025,
-    "STATUS_WAIT_DB_INTERVAL": 2.0,
+    "STATUS_WAIT_DB_INTERVAL": 3.0,
     "RESULT_TIMEOUT": 600.0,
     # -- Admin: credits, retention (see docs/admin.md) --
     # The balance (GET /account/credits) is cached this many seconds; a fetch stores a

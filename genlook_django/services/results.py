@@ -15,6 +15,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -362,6 +363,10 @@ def wait_for_status(try_on: TryOn, seconds: float) -> tuple[TryOn | None, float]
         step = min(remaining, db_interval)
         if try_on.state == State.PENDING and poll_through_enabled():
             step = min(step, poll_after(try_on) or step)
+        if not connection.in_atomic_block:
+            # No database connection is held for the wait (a persistent one would be, by
+            # every waiting shopper's thread): it is opened again for the next read.
+            connection.close()
         status_wait.wait_for_change(try_on.pk, seen, step)
         seen = status_wait.current_version(try_on.pk)
         fresh = TryOn.objects.select_related("photo", "content_type").filter(pk=try_on.pk).first()
