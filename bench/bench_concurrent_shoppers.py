@@ -181,6 +181,33 @@ def in_flight_generations(stack: Stack) -> tuple[int, list[tuple[float, float]]]
     return peak, intervals
 
 
+class ConnectionCount:
+    """The shop's PostgreSQL connections (web and worker), sampled every 0.5 s."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack, self.peak, self.done = stack, 0, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        try:
+            with psycopg.connect(self.stack.database_url, autocommit=True) as connection:
+                while not self.done.wait(0.5):
+                    (count,) = connection.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND pid <> pg_backend_pid()"
+                    ).fetchone()
+                    self.peak = max(self.peak, int(count))
+        except Exception as exc:  # a diagnostic only
+            print(f"  (connection count unavailable: {exc})")
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(timeout=5)
+
+
 def try_on_rows(stack: Stack) -> list[dict]:
     """Each try-on's received, create sent and finished instants (epoch), by public id."""
     return stack.query(
@@ -257,7 +284,8 @@ def main() -> int:
         )
         product = add_product_in_admin(stack, "Bench Tee", "bench-tee")
         ref = f"shop.product:{product['product_id']}"
-        warm_up(stack, min(slots, 2 * args.shoppers))
+        warm_up(stack, 16)
+        connections = ConnectionCount(stack)
         before = stack.sandbox_stats()["requests"]["total"]
         throttled_before = stack.throttled()
         access_before = len(stack.access_log())
@@ -272,6 +300,7 @@ def main() -> int:
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - wall
+        connections.stop()
         stats = stack.sandbox_stats()
         access = [e for e in stack.access_log()[access_before:] if STOREFRONT in e[0]]
         peak, intervals = in_flight_generations(stack)
@@ -370,6 +399,7 @@ def main() -> int:
             f"    non-waiting storefront requests in flight while generations ran: mean "
             f"{statistics.fmean(samples):.2f}, max {max(samples)}"
         )
+    print(f"  PostgreSQL connections of the shop (web and worker), peak: {connections.peak}")
     print(
         f"  Genlook requests per completed try-on (P2 on real services): {per_try_on:.2f}"
         f"   anchor: <= {args.rounds + 1}/{args.rounds} = "

@@ -113,12 +113,13 @@ DEFAULTS: dict[str, Any] = {
     # GET /tryons/{id}/?wait=<seconds>: the request waits at most this long for the
     # try-on's state to change (the widget asks for this much; 0: waits off). The change
     # is announced through the cache STATUS_WAIT_CACHE (shared by every process: Redis),
-    # read every STATUS_WAIT_TICK seconds by one thread per process; the database is read
-    # every STATUS_WAIT_DB_INTERVAL seconds (for a cache the processes do not share).
+    # read every STATUS_WAIT_TICK seconds by one thread per process; during a wait the
+    # database is read every STATUS_WAIT_DB_INTERVAL seconds: "auto" = every second with
+    # a cache each process keeps to itself (LocMem, Dummy), else only when the wait ends.
     "STATUS_WAIT_MAX": 10.0,
     "STATUS_WAIT_CACHE": "default",
     "STATUS_WAIT_TICK": 0.025,
-    "STATUS_WAIT_DB_INTERVAL": 3.0,
+    "STATUS_WAIT_DB_INTERVAL": "auto",
     "RESULT_TIMEOUT": 600.0,
     # -- Admin: credits, retention (see docs/admin.md) --
     # The balance (GET /account/credits) is cached this many seconds; a fetch stores a

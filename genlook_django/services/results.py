@@ -355,7 +355,8 @@ def wait_for_status(try_on: TryOn, seconds: float) -> tuple[TryOn | None, float]
     initial = try_on.state
     seen = status_wait.current_version(try_on.pk)  # read before the state it is compared to
     try_on = refresh_status(try_on)
-    db_interval = max(0.05, float(genlook_settings.STATUS_WAIT_DB_INTERVAL))
+    db_interval = status_wait.db_interval(seconds)
+    waited = False
     while not try_on.is_final and try_on.state == initial:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -367,10 +368,14 @@ def wait_for_status(try_on: TryOn, seconds: float) -> tuple[TryOn | None, float]
             # No database connection is held for the wait (a persistent one would be, by
             # every waiting shopper's thread): it is opened again for the next read.
             connection.close()
+            waited = True
         status_wait.wait_for_change(try_on.pk, seen, step)
         seen = status_wait.current_version(try_on.pk)
         fresh = TryOn.objects.select_related("photo", "content_type").filter(pk=try_on.pk).first()
         if fresh is None or fresh.consent_version == "withdrawn":
             return None, time.monotonic() - started
         try_on = refresh_status(fresh)
+    if waited and not connection.in_atomic_block:
+        # Nor kept afterwards by a thread that mostly waits: the answer needs no more reads.
+        connection.close()
     return try_on, time.monotonic() - started

@@ -9,9 +9,10 @@ A waiting request does not poll the cache itself: it registers with its process'
 watcher thread, which reads the versions of *every* waiting try-on with a single
 ``get_many`` each ``STATUS_WAIT_TICK`` seconds (50 shoppers waiting cost one cache round
 trip per tick per process, not 50) and wakes the requests whose version moved. The
-request itself reads the database only every ``STATUS_WAIT_DB_INTERVAL`` seconds: the
-fallback for a cache that processes do not share (LocMem under several gunicorn
-workers), where the change is then seen within that interval.
+request reads the database when woken, and otherwise every ``STATUS_WAIT_DB_INTERVAL``
+seconds: by default every second with a cache each process keeps to itself (LocMem under
+several gunicorn workers: the change is then seen within a second), only when the wait
+ends with a shared one (a version lost by the cache costs at most the rest of the wait).
 
 A waiting request holds a web thread (never a Celery worker) for at most its wait; see
 docs/deployment.md for the gunicorn layout this asks for.
@@ -62,6 +63,21 @@ def parse_wait(raw: Any) -> float:
     if seconds != seconds or seconds <= 0:  # NaN, negative
         return 0.0
     return min(seconds, max_wait())
+
+
+# Caches that one process keeps to itself: a change made in another process never shows.
+PROCESS_LOCAL_CACHES = ("LocMemCache", "DummyCache")
+
+
+def db_interval(wait: float) -> float:
+    """Seconds between two database reads during a wait (``STATUS_WAIT_DB_INTERVAL``);
+    "auto": 1 s with a process-local cache, else the whole wait (the cache announces
+    every change; the read when the wait ends is the fallback)."""
+    value = genlook_settings.STATUS_WAIT_DB_INTERVAL
+    if value == "auto":
+        local = type(_cache()).__name__ in PROCESS_LOCAL_CACHES
+        return 1.0 if local else max(wait, 1.0)
+    return max(0.05, float(value))
 
 
 def notify(try_on_pk: int) -> None:
@@ -183,4 +199,11 @@ def wait_for_change(try_on_pk: int, seen: Any, timeout: float) -> bool:
         watcher.remove(waiter)
 
 
-__all__ = ["current_version", "max_wait", "notify", "parse_wait", "wait_for_change"]
+__all__ = [
+    "current_version",
+    "db_interval",
+    "max_wait",
+    "notify",
+    "parse_wait",
+    "wait_for_change",
+]
