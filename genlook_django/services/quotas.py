@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -112,12 +112,16 @@ def _check(
         records = records.filter(shopper_key=shopper_key)
     if exclude:
         records = records.exclude(pk__in=list(exclude))
-    times = list(
-        records.order_by("-created_at").values_list("created_at", flat=True)[: window.limit]
+    # Only the limit-th newest use matters: none, and there is room; else the window has
+    # room again once it leaves. One row read, not up to ``limit``.
+    found = list(
+        records.order_by("-created_at").values_list("created_at", flat=True)[
+            window.limit - 1 : window.limit
+        ]
     )
-    if len(times) < window.limit:
+    if not found:
         return None
-    oldest = times[-1]
+    oldest = found[0]
     return max(1, math.ceil((oldest + timedelta(seconds=window.seconds) - now).total_seconds()))
 
 
@@ -240,12 +244,17 @@ def reserve(shopper_key: str, *, upload: bool, client_ip: str | None = None) -> 
     if network is not None and upload and _window("IP_UPLOAD_QUOTA") is not None:
         plan.append((IP_UPLOAD, network))
     reservation = Reservation()
+    rows = [UsageRecord(kind=kind, shopper_key=key, created_at=now) for kind, key in plan]
     with transaction.atomic():
-        for kind, key in plan:
-            pk = UsageRecord.objects.create(kind=kind, shopper_key=key, created_at=now).pk
-            (
-                reservation.uploads if kind in (Kind.UPLOAD, IP_UPLOAD) else reservation.try_ons
-            ).append(pk)
+        if connection.features.can_return_rows_from_bulk_insert:
+            UsageRecord.objects.bulk_create(rows)  # one INSERT, the primary keys set
+        else:
+            for row in rows:
+                row.save(force_insert=True)
+    for row in rows:
+        (
+            reservation.uploads if row.kind in (Kind.UPLOAD, IP_UPLOAD) else reservation.try_ons
+        ).append(row.pk)
     try:
         _enforce(
             shopper_key,

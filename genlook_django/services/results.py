@@ -354,7 +354,10 @@ def wait_for_status(try_on: TryOn, seconds: float) -> tuple[TryOn | None, float]
     deadline = started + seconds
     initial = try_on.state
     seen = status_wait.current_version(try_on.pk)  # read before the state it is compared to
-    try_on = refresh_status(try_on)
+    fresh = TryOn.objects.select_related("photo", "content_type").filter(pk=try_on.pk).first()
+    if fresh is None:
+        return None, 0.0
+    try_on = refresh_status(fresh)
     db_interval = status_wait.db_interval(seconds)
     waited = False
     while not try_on.is_final and try_on.state == initial:
