@@ -9,12 +9,13 @@ anchor beside them; then a summary. (Also: ``make bench``.)
 | P2 | Genlook requests per completed try-on | nothing (in-process sandbox) |
 | P3 | latency from the sandbox finishing to the shopper seeing it | nothing |
 | P4 | 50 concurrent shoppers, 8 s generations, on real services | PostgreSQL, Redis |
-| P5 | catalog sync throughput against the rate bound, 0 x 429 | nothing |
+| P5 | catalog sync of 10,000 products: throughput against the rate bound, 0 x 429 | nothing |
 
 Each runs in its own process; the machine's load average is printed before each one,
 since every figure here is a timing on a 2-core machine and others' work skews it.
 ``--quick`` runs smaller versions (a smoke test, not figures to record).
-Exit status 1 if any benchmark missed a target (P4 without its services is skipped).
+Exit status 1 if any benchmark missed a target, or could not run (P4 without PostgreSQL
+and Redis is skipped, and counts as not met unless ``--allow-skip``).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ BENCHMARKS: list[tuple[str, str, str, list[str], list[str]]] = [
         "P5",
         "catalog sync throughput against the rate bound",
         "bench_catalog_sync.py",
-        ["--products", "3000", "--rate-products", "2400"],
+        ["--products", "10000", "--rate-products", "2400"],
         ["--products", "1000", "--rate-products", "900"],
     ),
 ]
@@ -69,6 +70,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
     parser.add_argument("--only", nargs="+", metavar="P#", help="e.g. --only P2 P4")
+    parser.add_argument(
+        "--allow-skip",
+        action="store_true",
+        help="a benchmark skipped for want of its services does not fail the run",
+    )
     args = parser.parse_args()
     wanted = {name.upper() for name in args.only or []}
     results: list[tuple[str, str, int, float]] = []
@@ -86,7 +92,10 @@ def main() -> int:
             status, f"MISSED (exit {status})"
         )
         print(f"  {ident}  {title:<48} {verdict:<22} {seconds:6.0f}s")
-    return 0 if all(status in (0, SKIPPED) for _, _, status, _ in results) else 1
+    allowed = (0, SKIPPED) if args.allow_skip else (0,)
+    met = all(status in allowed for _, _, status, _ in results)
+    print("every goal met" if met else "GOALS NOT MET (see above)")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
