@@ -6,9 +6,10 @@ writes a new version of the try-on into the Django cache (``STATUS_WAIT_CACHE``;
 production, so every process sees it).
 
 A waiting request does not poll the cache itself: it registers with its process's one
-watcher thread, which reads the versions of *every* waiting try-on with a single
-``get_many`` each ``STATUS_WAIT_TICK`` seconds (50 shoppers waiting cost one cache round
-trip per tick per process, not 50) and wakes the requests whose version moved. The
+watcher thread, which reads one key each ``STATUS_WAIT_TICK`` seconds (bumped by every
+change, whichever try-on) and, when it moved, the versions of *every* waiting try-on with a
+single ``get_many`` (50 shoppers waiting cost one small cache read per tick per process,
+not 50), and wakes the requests whose version moved. The
 request reads the database when woken, and otherwise every ``STATUS_WAIT_DB_INTERVAL``
 seconds: by default every second with a cache each process keeps to itself (LocMem under
 several gunicorn workers: the change is then seen within a second), only when the wait
@@ -44,6 +45,11 @@ def _cache() -> Any:
 
 def version_key(try_on_pk: int) -> str:
     return f"genlook:tryon-version:{try_on_pk}"
+
+
+# Bumped by every change, whichever try-on: a watcher reads this one key each tick, and
+# the versions of the try-ons it waits for only when it moved.
+ANY_CHANGE_KEY = "genlook:tryon-version:any"
 
 
 def max_wait() -> float:
@@ -87,7 +93,9 @@ def notify(try_on_pk: int) -> None:
 
     def bump() -> None:
         try:
-            _cache().set(version_key(try_on_pk), uuid.uuid4().hex, VERSION_TTL)
+            cache = _cache()
+            cache.set(version_key(try_on_pk), uuid.uuid4().hex, VERSION_TTL)
+            cache.set(ANY_CHANGE_KEY, uuid.uuid4().hex, None)
         except Exception as exc:
             logger.warning("Could not announce the change of try-on %s: %s", try_on_pk, exc)
         _watcher().poke()
@@ -120,12 +128,15 @@ class _Watcher:
         self.thread: threading.Thread | None = None
         self.pid = os.getpid()
         self.wake = threading.Event()
+        self.last_change: Any = None  # ANY_CHANGE_KEY at the last full check
+        self.new_waiters = False  # a waiter came since: check its try-on in full
 
     def add(self, waiter: _Waiter) -> None:
         with self.lock:
             if self.pid != os.getpid():  # forked after the thread started (gunicorn --preload)
                 self.pid, self.thread, self.waiters = os.getpid(), None, set()
             self.waiters.add(waiter)
+            self.new_waiters = True
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(
                     target=self._run, name="genlook-status-wait", daemon=True
@@ -144,8 +155,9 @@ class _Watcher:
         idle_since: float | None = None
         try:
             while True:
-                with self.lock:
+                with self.lock:  # the waiters and whether any is new, together
                     waiters = list(self.waiters)
+                    full, self.new_waiters = self.new_waiters, False
                 if not waiters:
                     idle_since = idle_since or time.monotonic()
                     if time.monotonic() - idle_since > 5.0:
@@ -155,7 +167,7 @@ class _Watcher:
                                 return
                 else:
                     idle_since = None
-                    self._check(waiters)
+                    self._check(waiters, full)
                 self.wake.wait(float(genlook_settings.STATUS_WAIT_TICK))
                 self.wake.clear()
         finally:
@@ -165,13 +177,22 @@ class _Watcher:
             with contextlib.suppress(Exception):
                 connections.close_all()
 
-    def _check(self, waiters: list[_Waiter]) -> None:
+    def _check(self, waiters: list[_Waiter], full: bool) -> None:
+        """One cache read per tick when nothing changed anywhere; the waited try-ons'
+        versions (one ``get_many``) when something did, or a waiter came meanwhile."""
         keys = list({waiter.key for waiter in waiters})
         try:
-            versions = _cache().get_many(keys)
+            cache = _cache()
+            change = cache.get(ANY_CHANGE_KEY)
+            if change == self.last_change and not full:
+                return
+            versions = cache.get_many(keys)
         except Exception as exc:  # the database fallback still runs
+            with self.lock:
+                self.new_waiters = True  # look again at the next tick
             logger.warning("Could not read try-on versions: %s", exc)
             return
+        self.last_change = change
         for waiter in waiters:
             if versions.get(waiter.key) != waiter.seen:
                 waiter.event.set()

@@ -176,3 +176,32 @@ def test_the_widget_asks_to_wait(storefront, product, rf):
         Context({"product": product, "request": request})
     )
     assert 'data-status-wait="10"' in html
+
+
+def test_a_change_announced_before_the_waiter_registers_still_wakes_it(storefront):
+    """The watcher reads the waited try-ons' versions in full for a new waiter, even when
+    the any-change key has not moved since its last look."""
+    other = status_wait.current_version(999_001)
+    assert not status_wait.wait_for_change(999_001, other, 0.1)  # the watcher has looked
+    seen = status_wait.current_version(999_002)
+    status_wait.notify(999_002)  # before the wait starts
+    started = time.monotonic()
+    assert status_wait.wait_for_change(999_002, seen, 3.0)
+    assert time.monotonic() - started < 1.0
+
+
+def test_the_watcher_reads_one_key_while_nothing_changes(storefront, monkeypatch):
+    from django.core.cache import caches
+
+    reads: list[str] = []
+    cache = caches["default"]
+    real_get_many = type(cache).get_many
+
+    def get_many(self, keys, *args, **kwargs):
+        reads.append("many")
+        return real_get_many(self, keys, *args, **kwargs)
+
+    monkeypatch.setattr(type(cache), "get_many", get_many)
+    seen = status_wait.current_version(999_003)
+    assert not status_wait.wait_for_change(999_003, seen, 0.5)
+    assert len(reads) <= 2  # the first look, not one per 25 ms tick
