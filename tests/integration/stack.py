@@ -278,6 +278,7 @@ class Stack:
                 f"--key={self.api_key}",
                 f"--credits={config.credits}",
                 f"--generation-seconds={config.generation_seconds}",
+                "--beside-shop",  # the shop (and moto) serve product images on 127.0.0.1
             ],
             env={**self.env(), "DJANGO_SETTINGS_MODULE": "tests.sandbox.standalone_settings"},
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from typing import Any
 
@@ -17,11 +18,14 @@ def build_server(
     keys: list[str] | None = None,
     credits: int | None = None,
     generation_seconds: float | None = None,
+    beside_shop: bool | None = None,
 ) -> SandboxServer:
     """The server the command runs (not started), for callers that want it without a CLI."""
     config: dict[str, Any] = {}
     if generation_seconds is not None:
         config["generation_seconds"] = generation_seconds
+    if beside_shop is not None:
+        config["beside_shop"] = beside_shop
     api_keys = dict.fromkeys(keys or [], credits)
     return SandboxServer(api_keys, host=host, port=port, **config)
 
@@ -45,6 +49,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--generation-seconds", type=float, help="How long a generation takes (default 3)."
         )
+        parser.add_argument(
+            "--beside-shop",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="The shop runs on this machine or network: fetch its loopback/private image "
+            "and webhook URLs, which the real Genlook cannot reach (default: "
+            "GENLOOK_SANDBOX['BESIDE_SHOP'], else off: strict like Genlook).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         server = build_server(
@@ -53,9 +65,14 @@ class Command(BaseCommand):
             keys=options["keys"],
             credits=options["credits"],
             generation_seconds=options["generation_seconds"],
+            beside_shop=options["beside_shop"],
         ).start()
         state = server.state
         self.stdout.write(f"Genlook sandbox serving {server.base_url}")
+        if state.config.beside_shop:
+            self.stdout.write("  beside the shop: loopback and private URLs are fetched")
+        else:
+            self.stdout.write("  strict: loopback and private URLs fail, as with Genlook")
         for key in state.api_keys:
             self.stdout.write(f"  x-api-key: {key} ({state.get_credits(key)} credits)")
         self.stdout.write("Quit with CONTROL-C.")
