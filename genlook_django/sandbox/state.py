@@ -247,9 +247,11 @@ class SandboxState:
     # -- outbound -----------------------------------------------------------------------------
 
     def download(self, url: str) -> bytes | None:
-        """Bytes behind ``url``: a sandbox file, or an allowed host; None if not allowed.
+        """Bytes behind ``url``: a sandbox file, or a host it may contact; None for a public
+        host (the sandbox does not reach the internet).
 
-        Raises ``outbound.FetchError`` when the URL was allowed but could not be fetched.
+        Raises ``outbound.FetchError`` when Genlook could not fetch it either (a loopback or
+        private host while strict, a name that does not resolve) or the fetch failed.
         """
         local = self.files.get_by_url(url)
         if local is not None:
@@ -258,7 +260,7 @@ class SandboxState:
         try:
             return fetch_bytes(
                 url,
-                allowed_hosts=config.fetch_allowed_hosts,
+                reach=config,
                 timeout=config.fetch_timeout,
                 max_bytes=2 * config.max_upload_bytes,
             )

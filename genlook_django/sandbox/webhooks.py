@@ -117,7 +117,7 @@ class WebhookSender:
         config = self._config()
         delivery.attempts += 1
         try:
-            check_allowed(delivery.url, config.fetch_allowed_hosts)
+            target = check_allowed(delivery.url, config)
             body = json.dumps(delivery.payload).encode()
             headers = {}
             if config.webhook_signing_secret:
@@ -125,10 +125,10 @@ class WebhookSender:
                     body, config.webhook_signing_secret, int(time.time())
                 )
             delivery.last_status = post_json(
-                delivery.url, body, timeout=config.webhook_timeout, headers=headers
+                delivery.url, body, timeout=config.webhook_timeout, headers=headers, target=target
             )
         except NotAllowed:
-            delivery.outcome = "blocked"  # never contacted: outside FETCH_ALLOWED_HOSTS
+            delivery.outcome = "blocked"  # never contacted: a public host (outbound.py)
             return
         except FetchError:
             delivery.last_status = None

@@ -127,6 +127,7 @@ def test_the_management_command_serves_the_sandbox():
     try:
         banner = process.stdout.readline()
         assert f"http://127.0.0.1:{port}/tryon/v1" in banner, banner + process.stderr.read()
+        assert "strict" in process.stdout.readline()  # like Genlook, unless --beside-shop
         base_url = f"http://127.0.0.1:{port}/tryon/v1"
         response = requests.get(base_url + "/account/credits", headers={"x-api-key": "gk_cmd"})
         assert response.json() == {"creditBalance": 5}
