@@ -122,7 +122,14 @@ def test_the_management_command_serves_the_sandbox():
         "--control-token", "cmd-control-token-0123456789",
     ]  # fmt: skip
     process = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # An xdist worker ignores SIGINT, and so would its child: give it Ctrl-C back.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         banner = process.stdout.readline()
@@ -145,7 +152,7 @@ def test_the_management_command_serves_the_sandbox():
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=60)  # a busy machine can be slow to wind it down
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
