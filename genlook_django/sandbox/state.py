@@ -227,8 +227,15 @@ class SandboxState:
         fail_error_code: str | None = DEFAULT_FAIL_CODE,
         drop_webhooks: float = 0.0,
         seed: int | None = None,
+        mode: str = "random",
+        drop_next_webhooks: int = 0,
+        fail_next_generations: int = 0,
     ) -> Faults:
-        """Replace the faults of one account (or the global ones when ``api_key`` is None)."""
+        """Replace the faults of one account (or the global ones when ``api_key`` is None).
+
+        Rates are drawn at random (``seed`` makes the draws the same on every run) or,
+        with ``mode="even"``, applied exactly and evenly; ``drop_next_webhooks`` and
+        ``fail_next_generations`` force that many faults first (``sandbox.faults``)."""
         faults = Faults(
             error_rates=dict(error_rates or {}),
             latency=latency,
@@ -237,6 +244,9 @@ class SandboxState:
             fail_generations=fail_generations,
             fail_error_code=fail_error_code,
             drop_webhooks=drop_webhooks,
+            mode=mode,
+            drop_next_webhooks=drop_next_webhooks,
+            fail_next_generations=fail_next_generations,
         )
         self.faults.set(faults, api_key=api_key, seed=seed)
         return faults

@@ -104,8 +104,7 @@ class WebhookSender:
         with self._lock:
             self._deliveries.append(delivery)
             epoch = self._epoch
-        if self._faults.chance(self._faults.for_key(api_key).drop_webhooks):
-            self._faults.note(api_key, "dropped_webhook")
+        if self._faults.decide(api_key, "dropped_webhook"):
             delivery.outcome = "dropped"
         else:
             self._workers.submit(lambda: self._attempt(delivery, epoch))
