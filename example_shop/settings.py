@@ -214,7 +214,14 @@ GENLOOK = {
 }
 # Any other GENLOOK setting, as a JSON object (e.g. {"RECONCILE_MAX_AGE": 900}).
 GENLOOK.update(deploy.env_json("GENLOOK_OVERRIDES"))
-GENLOOK_SANDBOX = {"API_KEYS": {"gk_sandbox_demo": {"credits": 200}}, "GENERATION_SECONDS": 4}
+GENLOOK_SANDBOX = {
+    "API_KEYS": {"gk_sandbox_demo": {"credits": 200}},
+    "GENERATION_SECONDS": 4,
+    # The sandbox runs in this very server, beside the shop: it may fetch product images from
+    # 127.0.0.1. The real Genlook cannot; GENLOOK_SANDBOX_BESIDE_SHOP=0 makes the sandbox as
+    # strict (every try-on then fails PRODUCT_IMAGE_FETCH_FAILED, see docs/sandbox.md).
+    "BESIDE_SHOP": env_bool("GENLOOK_SANDBOX_BESIDE_SHOP", True),
+}
 if "genlook_django.sandbox" in INSTALLED_APPS:
     # The token of the sandbox's control endpoints (_sandbox/: reset, credits, faults,
     # generations), never the API key: random, made once in var/, printed by seed_demo.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from django.apps import apps
@@ -11,6 +12,8 @@ from django.core.checks import Error, Tags, Warning, register
 from .conf import DEFAULTS, OFFICIAL_BASE_URL, genlook_settings
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "testserver"}  # noqa: S104
+# Names only a local network resolves (no DNS lookup in a check: name patterns only).
+LOCAL_NAME_SUFFIXES = (".localhost", ".local", ".localdomain", ".internal", ".lan", ".home.arpa")
 
 
 def _points_at_sandbox(base_url: str) -> bool:
@@ -75,8 +78,8 @@ def check_genlook_settings(app_configs=None, **kwargs):
                 hint="Wherever its URLs are mounted, anyone who can reach them and knows a "
                 "key of GENLOOK_SANDBOX['API_KEYS'] (e.g. one committed with the settings) "
                 "can upload photos and create fake try-ons, making this server hold them in "
-                "its memory and fetch URLs and send webhooks to the hosts of "
-                "GENLOOK_SANDBOX['FETCH_ALLOWED_HOSTS'] (loopback by default); every photo "
+                "its memory and fetch URLs and send webhooks (to this server's own network "
+                "too when GENLOOK_SANDBOX['BESIDE_SHOP'] is on, as in the demo); every photo "
                 "and result it holds, shoppers' included when GENLOOK['BASE_URL'] points "
                 "at it, is served to whoever has its file URL; whoever has its control token "
                 "can reset it, set any account's credits, inject faults and list an "
@@ -106,7 +109,93 @@ def check_product_sync(app_configs=None, **kwargs):
                 id="genlook.W003",
             )
         )
+    if _is_official_api(str(genlook_settings.BASE_URL or "")):
+        warning = _unfetchable_product_images(media_url, relative_already_reported=bool(messages))
+        if warning:
+            messages.append(warning)
     return messages
+
+
+def _is_official_api(base_url: str) -> bool:
+    """``base_url`` is Genlook's own API (normalised: case of scheme and host, port, slash)."""
+    parts, official = urlsplit(base_url.strip()), urlsplit(OFFICIAL_BASE_URL)
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    return (
+        parts.scheme.lower() == official.scheme
+        and (parts.hostname or "") == official.hostname
+        and port in (None, 443)
+        and parts.path.rstrip("/") == official.path.rstrip("/")
+    )
+
+
+def _not_public(url: str) -> str | None:
+    """Why Genlook's servers could not fetch from ``url``, judged from the URL alone."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        for kind in ("loopback", "link_local", "unspecified", "multicast", "private", "reserved"):
+            if getattr(address, f"is_{kind}"):
+                return f"{host} is a {kind.replace('_', '-')} address"
+        if not address.is_global:
+            return f"{host} is not a public address"
+    elif host in LOOPBACK_HOSTS or "." not in host or host.endswith(LOCAL_NAME_SUFFIXES):
+        return f"{host or 'its host'} is a local name"
+    if parts.scheme != "https":
+        return "it is not https"
+    return None
+
+
+def _media_on_file_system() -> bool:
+    """The default storage serves files at MEDIA_URL (S3 and the like have URLs of their own)."""
+    storages = getattr(settings, "STORAGES", None) or {}
+    backend = (storages.get("default") or {}).get("BACKEND", "")
+    return not backend or backend.endswith("FileSystemStorage")
+
+
+def _unfetchable_product_images(media_url: str, *, relative_already_reported: bool):
+    """genlook.W005: the real API, and product image URLs its servers cannot fetch."""
+    hint = (
+        "Set GENLOOK['PUBLIC_BASE_URL'] to the shop's public https address (e.g. "
+        "'https://shop.example.com'), or serve media from public storage (S3, a CDN) with an "
+        "absolute https MEDIA_URL. To develop on this machine, point BASE_URL at the sandbox "
+        "with GENLOOK_SANDBOX['BESIDE_SHOP'] = True (docs/sandbox.md)."
+    )
+    public_base = str(genlook_settings.PUBLIC_BASE_URL or "")
+    if public_base:
+        source, url = "PUBLIC_BASE_URL", public_base
+    elif media_url.startswith("//"):
+        source, url = "MEDIA_URL", "https:" + media_url  # how adapters.absolute_url reads it
+    elif urlsplit(media_url).scheme:
+        source, url = "MEDIA_URL", media_url
+    else:
+        if relative_already_reported or not _media_on_file_system():
+            return None  # genlook.W003 said it; or the storage has absolute URLs of its own
+        return Warning(
+            "Genlook cannot fetch the product images: neither PUBLIC_BASE_URL nor MEDIA_URL "
+            f"({media_url!r}) gives them an absolute URL. Every try-on would fail with "
+            "PRODUCT_IMAGE_FETCH_FAILED.",
+            hint=hint,
+            id="genlook.W005",
+        )
+    reason = _not_public(url)
+    if reason is None:
+        return None
+    return Warning(
+        f"Genlook cannot fetch the product images: BASE_URL is the real API, and they are "
+        f"served from {source} {url!r}, which is not publicly reachable ({reason}). Every "
+        "try-on would fail with PRODUCT_IMAGE_FETCH_FAILED.",
+        hint=hint,
+        id="genlook.W005",
+    )
 
 
 @register(Tags.compatibility)

@@ -150,6 +150,11 @@ DEFAULTS: dict[str, Any] = {
     # Confirm every delivery with GET /generations/{id} before recording anything: the
     # payload is only a hint. Turn off only with signing secrets (manage.py check warns).
     "WEBHOOK_CONFIRM": True,
+    # At most this many confirmations (GET /generations/{id}) per try-on for its webhook
+    # deliveries; beyond, deliveries are stored but not confirmed (polling and the
+    # reconciler still bring the result). A bound on what a token holder can make the API
+    # budget pay. None: no bound.
+    "WEBHOOK_MAX_CONFIRMATIONS": 5,
     # The reconciler (task genlook.reconcile_try_ons, command genlook_reconcile): open
     # try-ons nobody has checked for RECONCILE_AFTER seconds are polled; any try-on still
     # open RECONCILE_MAX_AGE seconds after it was received is failed (TIMED_OUT). Pending

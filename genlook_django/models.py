@@ -194,6 +194,12 @@ class TryOn(models.Model):
     submitted_at = models.DateTimeField(_("accepted by Genlook"), null=True, blank=True)
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     checks = models.PositiveIntegerField(_("status checks"), default=0)
+    webhook_confirmations = models.PositiveIntegerField(
+        _("webhook confirmations"),
+        default=0,
+        editable=False,
+        help_text=_("GET /generations asked for its webhook deliveries (bounded)."),
+    )
     remote_finished_at = models.DateTimeField(_("finished at Genlook"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True, db_index=True)
     # The per-try-on webhook URL's token, hashed (SHA-256 hex): the token itself is only
@@ -287,6 +293,13 @@ class WebhookDelivery(models.Model):
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     body = models.TextField(_("body"), blank=True)
     body_truncated = models.BooleanField(_("body truncated"), default=False)
+    body_hash = models.CharField(
+        _("body hash"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text=_("SHA-256 of the body."),
+    )
     verdict = models.CharField(_("verdict"), max_length=16, choices=Verdict.choices)
     reason = models.CharField(_("reason"), max_length=64, blank=True)
     generation_id = models.CharField(_("generation id"), max_length=255, blank=True, db_index=True)

@@ -67,4 +67,6 @@ GENLOOK = {
     "BASE_URL": "http://127.0.0.1:9/tryon/v1",
     "PUBLIC_BASE_URL": "http://testserver",
 }
-GENLOOK_SANDBOX = {"API_KEYS": {"gk_test_default": {"credits": 100}}}
+# The suite serves product images and webhooks on 127.0.0.1, beside the in-process sandbox:
+# let it fetch them (strict tests turn BESIDE_SHOP off; see docs/sandbox.md).
+GENLOOK_SANDBOX = {"API_KEYS": {"gk_test_default": {"credits": 100}}, "BESIDE_SHOP": True}

@@ -59,7 +59,7 @@ def test_check_warns_about_the_sandbox_in_production():
     for risk in (
         "GENLOOK_SANDBOX['API_KEYS']",  # who gets in: whoever knows a configured key
         "fetch URLs and send webhooks",  # requests from this server
-        "FETCH_ALLOWED_HOSTS",
+        "BESIDE_SHOP",  # its own network too, beside the shop
         "file URL",  # shoppers' photos and results to whoever has the URL
         "control token",  # reset, credits, faults, generations
         "simulated try-ons and credits",
@@ -155,3 +155,94 @@ def test_auto_budget_never_picks_a_cache_without_atomic_incr():
         pytest.raises(ImproperlyConfigured),
     ):
         build_rate_limiter("gk_x")
+
+
+# -- genlook.W005: product images Genlook's servers cannot fetch ------------------------------
+
+
+def product_image_warnings() -> list:
+    from genlook_django.checks import check_product_sync
+
+    return [message for message in check_product_sync() if message.id == "genlook.W005"]
+
+
+@pytest.mark.parametrize(
+    "public_base_url",
+    [
+        "http://127.0.0.1:8000",
+        "https://127.0.0.1",
+        "https://10.0.0.5",
+        "https://192.168.1.20:8443/shop",
+        "https://172.16.0.9",
+        "https://169.254.10.1",
+        "https://[::1]:8000",
+        "https://[fd00::1]",
+        "https://localhost:8000",
+        "https://shop.local",
+        "https://shop.internal",
+        "https://web",
+        "http://shop.example.com",  # public, but not https
+    ],
+)
+def test_check_warns_when_the_real_api_cannot_fetch_product_images(public_base_url):
+    genlook = {"API_KEY": "gk_x", "BASE_URL": OFFICIAL_BASE_URL, "PUBLIC_BASE_URL": public_base_url}
+    with override_settings(GENLOOK=genlook, MEDIA_URL="/media/"):
+        (warning,) = product_image_warnings()
+    assert "PRODUCT_IMAGE_FETCH_FAILED" in warning.msg
+    assert public_base_url in warning.msg
+    assert "PUBLIC_BASE_URL" in warning.hint and "BESIDE_SHOP" in warning.hint
+
+
+@pytest.mark.parametrize(
+    "base_url", [OFFICIAL_BASE_URL, OFFICIAL_BASE_URL + "/", "HTTPS://API.genlook.app:443/tryon/v1"]
+)
+def test_the_check_recognises_the_real_api_however_it_is_written(base_url):
+    genlook = {"API_KEY": "gk_x", "BASE_URL": base_url, "PUBLIC_BASE_URL": "http://127.0.0.1"}
+    with override_settings(GENLOOK=genlook):
+        assert len(product_image_warnings()) == 1
+
+
+@pytest.mark.parametrize(
+    ("public_base_url", "media_url"),
+    [
+        ("https://shop.example.com", "/media/"),
+        ("https://shop.example.com/", "http://127.0.0.1:8000/media/"),  # PUBLIC_BASE_URL wins
+        (None, "https://cdn.example.com/media/"),
+        (None, "//cdn.example.com/media/"),
+        ("https://93.184.216.34", "/media/"),
+    ],
+)
+def test_publicly_reachable_product_images_pass(public_base_url, media_url):
+    genlook = {"API_KEY": "gk_x", "PUBLIC_BASE_URL": public_base_url}
+    with override_settings(GENLOOK=genlook, MEDIA_URL=media_url):
+        assert product_image_warnings() == []
+
+
+@pytest.mark.parametrize(
+    "media_url", ["http://127.0.0.1:8000/media/", "https://media.lan/", "http://cdn.example.com/"]
+)
+def test_an_absolute_media_url_is_checked_when_public_base_url_is_unset(media_url):
+    with override_settings(GENLOOK={"API_KEY": "gk_x"}, MEDIA_URL=media_url):
+        (warning,) = product_image_warnings()
+    assert "MEDIA_URL" in warning.msg
+
+
+def test_the_check_warns_when_no_absolute_url_exists(settings, monkeypatch):
+    from genlook_django import checks, registry
+
+    with override_settings(GENLOOK={"API_KEY": "gk_x"}, MEDIA_URL="/media/"):
+        # With catalog adapters, genlook.W003 already says it (one warning is enough).
+        assert {m.id for m in checks.check_product_sync()} == {"genlook.W003"}
+        monkeypatch.setattr(registry, "registered_adapters", lambda: [])
+        (warning,) = product_image_warnings()
+        assert "absolute" in warning.msg
+        s3 = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}
+        with override_settings(STORAGES=s3):
+            assert product_image_warnings() == []  # the storage's own URLs are absolute
+
+
+def test_the_sandbox_and_other_proxies_are_not_the_real_api():
+    for base_url in ("http://127.0.0.1:8000/sandbox/tryon/v1", "https://proxy.example/tryon/v1"):
+        genlook = {"API_KEY": "gk_x", "BASE_URL": base_url, "PUBLIC_BASE_URL": "http://127.0.0.1"}
+        with override_settings(GENLOOK=genlook):
+            assert product_image_warnings() == []

@@ -14,7 +14,6 @@ SETTING_NAME = "GENLOOK_SANDBOX"
 # The header that carries the control token of the ``_sandbox/`` endpoints (never x-api-key).
 CONTROL_TOKEN_HEADER = "x-sandbox-control-token"  # noqa: S105 (a header name)
 MIN_CONTROL_TOKEN_LENGTH = 16
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "testserver")
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,11 @@ class SandboxConfig:
     default_credits: int = 100
     default_keep_for_days: int = 7
     max_upload_bytes: int = 10 * 1024 * 1024
-    fetch_allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    # Strict by default, like Genlook: loopback/private URLs are unreachable (outbound.py).
+    # True when the sandbox runs beside the shop (same machine or network): they are fetched.
+    beside_shop: bool = False
+    # Hosts always contacted, whatever their addresses (an explicit allow-list).
+    fetch_allowed_hosts: tuple[str, ...] = ()
     fetch_timeout: float = 5.0
     webhook_timeout: float = 5.0
     webhook_attempts: int = 3
@@ -52,6 +55,12 @@ class SandboxConfig:
         if self.webhook_payload not in ("classic", "v1"):
             raise ValueError('webhook_payload must be "classic" or "v1"')
         object.__setattr__(self, "webhook_signing_secret", str(self.webhook_signing_secret or ""))
+        if not isinstance(self.beside_shop, bool):
+            raise ValueError(f"beside_shop must be True or False, not {self.beside_shop!r}")
+        hosts = self.fetch_allowed_hosts
+        if isinstance(hosts, str) or not all(isinstance(host, str) for host in hosts):
+            raise ValueError(f"fetch_allowed_hosts must be a list of host names, not {hosts!r}")
+        object.__setattr__(self, "fetch_allowed_hosts", tuple(h.lower() for h in hosts))
 
 
 _FLOATS = (
@@ -109,8 +118,6 @@ def build_config(overrides: Mapping[str, Any]) -> SandboxConfig:
         if name not in NON_CONFIG_KEYS
     }
     values.update(overrides)
-    if "fetch_allowed_hosts" in values:
-        values["fetch_allowed_hosts"] = tuple(values["fetch_allowed_hosts"])
     return SandboxConfig(**values)
 
 

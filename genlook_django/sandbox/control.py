@@ -34,6 +34,9 @@ FAULT_OPTIONS = (
     "fail_error_code",
     "drop_webhooks",
     "seed",
+    "mode",
+    "drop_next_webhooks",
+    "fail_next_generations",
 )
 
 

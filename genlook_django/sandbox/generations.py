@@ -152,8 +152,7 @@ class Engine:
             garment=product.images[0] if product.images else None,
         )
         faults = state.faults.for_key(api_key)
-        if state.faults.chance(faults.fail_generations):
-            state.faults.note(api_key, "failed_generation")
+        if state.faults.decide(api_key, "failed_generation"):
             generation.outcome = Failure(
                 faults.fail_error_code, "Generation failed (injected fault)."
             )

@@ -134,12 +134,10 @@ def _apply_faults_and_limits(state: SandboxState, api_key: str) -> float:
     faults = state.faults.for_key(api_key)
     if faults.latency:
         time.sleep(faults.latency)
-    status = state.faults.pick_error(faults)
+    status = state.faults.pick_error(api_key)
     if status is not None:
-        state.faults.note(api_key, str(status))
         raise injected(status)
-    if state.faults.chance(faults.timeout_rate):
-        state.faults.note(api_key, "timeout")
+    if state.faults.decide(api_key, "timeout"):
         return faults.timeout_seconds
     return 0.0
 

@@ -227,8 +227,15 @@ class SandboxState:
         fail_error_code: str | None = DEFAULT_FAIL_CODE,
         drop_webhooks: float = 0.0,
         seed: int | None = None,
+        mode: str = "random",
+        drop_next_webhooks: int = 0,
+        fail_next_generations: int = 0,
     ) -> Faults:
-        """Replace the faults of one account (or the global ones when ``api_key`` is None)."""
+        """Replace the faults of one account (or the global ones when ``api_key`` is None).
+
+        Rates are drawn at random (``seed`` makes the draws the same on every run) or,
+        with ``mode="even"``, applied exactly and evenly; ``drop_next_webhooks`` and
+        ``fail_next_generations`` force that many faults first (``sandbox.faults``)."""
         faults = Faults(
             error_rates=dict(error_rates or {}),
             latency=latency,
@@ -237,6 +244,9 @@ class SandboxState:
             fail_generations=fail_generations,
             fail_error_code=fail_error_code,
             drop_webhooks=drop_webhooks,
+            mode=mode,
+            drop_next_webhooks=drop_next_webhooks,
+            fail_next_generations=fail_next_generations,
         )
         self.faults.set(faults, api_key=api_key, seed=seed)
         return faults
@@ -247,9 +257,11 @@ class SandboxState:
     # -- outbound -----------------------------------------------------------------------------
 
     def download(self, url: str) -> bytes | None:
-        """Bytes behind ``url``: a sandbox file, or an allowed host; None if not allowed.
+        """Bytes behind ``url``: a sandbox file, or a host it may contact; None for a public
+        host (the sandbox does not reach the internet).
 
-        Raises ``outbound.FetchError`` when the URL was allowed but could not be fetched.
+        Raises ``outbound.FetchError`` when Genlook could not fetch it either (a loopback or
+        private host while strict, a name that does not resolve) or the fetch failed.
         """
         local = self.files.get_by_url(url)
         if local is not None:
@@ -258,7 +270,7 @@ class SandboxState:
         try:
             return fetch_bytes(
                 url,
-                allowed_hosts=config.fetch_allowed_hosts,
+                reach=config,
                 timeout=config.fetch_timeout,
                 max_bytes=2 * config.max_upload_bytes,
             )

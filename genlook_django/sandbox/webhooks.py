@@ -104,8 +104,7 @@ class WebhookSender:
         with self._lock:
             self._deliveries.append(delivery)
             epoch = self._epoch
-        if self._faults.chance(self._faults.for_key(api_key).drop_webhooks):
-            self._faults.note(api_key, "dropped_webhook")
+        if self._faults.decide(api_key, "dropped_webhook"):
             delivery.outcome = "dropped"
         else:
             self._workers.submit(lambda: self._attempt(delivery, epoch))
@@ -117,7 +116,7 @@ class WebhookSender:
         config = self._config()
         delivery.attempts += 1
         try:
-            check_allowed(delivery.url, config.fetch_allowed_hosts)
+            target = check_allowed(delivery.url, config)
             body = json.dumps(delivery.payload).encode()
             headers = {}
             if config.webhook_signing_secret:
@@ -125,10 +124,10 @@ class WebhookSender:
                     body, config.webhook_signing_secret, int(time.time())
                 )
             delivery.last_status = post_json(
-                delivery.url, body, timeout=config.webhook_timeout, headers=headers
+                delivery.url, body, timeout=config.webhook_timeout, headers=headers, target=target
             )
         except NotAllowed:
-            delivery.outcome = "blocked"  # never contacted: outside FETCH_ALLOWED_HOSTS
+            delivery.outcome = "blocked"  # never contacted: a public host (outbound.py)
             return
         except FetchError:
             delivery.last_status = None

@@ -18,6 +18,11 @@ completion payload, signed by nothing. So a delivery is only ever a *hint*:
    answer to ``results.ingest``, the same function polling uses; the payload's own
    result URL is never fetched. A hint Genlook contradicts is recorded (outcome
    ``ignored``) and what Genlook says is ingested. A finished try-on never moves.
+4. What confirmations cost is bounded (``_may_ask_genlook``): a body that repeats one
+   Genlook contradicted for good for the same try-on is settled without asking again
+   (``contradicted_repeat``), and each try-on's deliveries are confirmed at most
+   ``WEBHOOK_MAX_CONFIRMATIONS`` times (``confirmations_exhausted`` beyond: stored, not
+   confirmed; polling and the reconciler still bring the result).
 """
 
 from __future__ import annotations
@@ -67,6 +72,20 @@ MAX_HEADER_NAME = 128
 # Statuses a hint is deduplicated on; anything else shares one "OTHER" slot per generation,
 # so a token holder cannot make Genlook be asked again and again with made-up statuses.
 DEDUPE_STATUSES = frozenset({"PENDING", "PROCESSING", "COMPLETED", "FAILED"})
+# How far along a generation a status is: a hint *ahead* of Genlook's answer (COMPLETED
+# while Genlook says PROCESSING) may yet come true; one behind it, or with a status Genlook
+# never uses, cannot.
+STATUS_RANK = {"PENDING": 0, "PROCESSING": 1, "COMPLETED": 2, "FAILED": 2}
+# Reasons of a delivery Genlook contradicted for good: what it claims can never become true
+# (its status cannot come, its generation is unknown, another one or not adoptable). The
+# same body again, for the same try-on, is settled without asking Genlook again.
+CONTRADICTED = "contradicted_by_genlook"
+FINAL_CONTRADICTIONS = frozenset(
+    {CONTRADICTED, "generation_mismatch", "generation_not_found", "not_adoptable"}
+)
+NOT_YET = "not_confirmed_yet"  # ahead of Genlook: the key is released, the cap bounds repeats
+REPEAT = "contradicted_repeat"
+EXHAUSTED = "confirmations_exhausted"
 
 
 class NotReady(Exception):
@@ -310,6 +329,7 @@ def receive(
     fields: dict[str, Any] = {
         "headers": dict(headers),
         "body": _text(body),
+        "body_hash": hashlib.sha256(body).hexdigest(),
         "body_truncated": truncated,
         "remote_addr": _ip(remote_addr),
         "verdict": Verdict.REJECTED,
@@ -344,8 +364,13 @@ def receive(
             )
     except IntegrityError:
         duplicate = True
-        delivery = _store(**fields, outcome=Outcome.DUPLICATE, reason="duplicate")
-        receipt = Receipt(200, "duplicate", "duplicate", delivery)
+        if _repeats_a_contradiction(key, fields["body_hash"]):
+            # The very body Genlook contradicted for good: said so, and never asked again.
+            delivery = _store(**fields, outcome=Outcome.IGNORED, reason=REPEAT)
+            receipt = Receipt(200, "ignored", REPEAT, delivery)
+        else:
+            delivery = _store(**fields, outcome=Outcome.DUPLICATE, reason="duplicate")
+            receipt = Receipt(200, "duplicate", "duplicate", delivery)
     else:
         receipt = (
             Receipt(200, "ignored", "already_final", delivery)
@@ -385,6 +410,14 @@ def _update(delivery: WebhookDelivery, **fields: Any) -> None:
     WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
     for name, value in fields.items():
         setattr(delivery, name, value)
+
+
+def _repeats_a_contradiction(dedupe_key: str, body_hash: str) -> bool:
+    """Whether the delivery holding ``dedupe_key`` has this body and was contradicted by
+    Genlook for good (``FINAL_CONTRADICTIONS``)."""
+    return WebhookDelivery.objects.filter(
+        dedupe_key=dedupe_key, body_hash=body_hash, reason__in=FINAL_CONTRADICTIONS
+    ).exists()
 
 
 def _retry_failed_original(dedupe_key: str) -> None:
@@ -478,8 +511,8 @@ def process(
         "processed_at": timezone.now(),
     }
     if release:
-        # Genlook disagreed and the try-on is still open: a later, true delivery of the
-        # same generation and status must not be absorbed as a duplicate of this one.
+        # Genlook is not there yet and the try-on is still open: a later, true delivery of
+        # the same generation and status must not be absorbed as a duplicate of this one.
         fields["dedupe_key"] = None
     _update(delivery, **fields)
     return outcome
@@ -489,9 +522,53 @@ def _traceback() -> str:
     return traceback.format_exc()[-20_000:]
 
 
-def _adopt(try_on: TryOn, hint: WebhookHint, client: GenlookClient) -> tuple[str, str, bool]:
+def _may_ask_genlook(delivery: WebhookDelivery, try_on: TryOn) -> str:
+    """ "" when this delivery may be confirmed with Genlook now, else the reason it is not.
+
+    - ``contradicted_repeat``: another delivery of this try-on with the very same body was
+      contradicted for good (``FINAL_CONTRADICTIONS``): Genlook's answer cannot change.
+      A hint merely ahead of Genlook (``not_confirmed_yet``) is not final: a genuine
+      sender retrying it once the generation is done must still be heard.
+    - ``confirmations_exhausted``: the try-on's deliveries were confirmed
+      ``WEBHOOK_MAX_CONFIRMATIONS`` times already (a conditional UPDATE takes one slot, so
+      concurrent deliveries cannot overshoot). A delivery retried after Genlook was
+      unavailable keeps the slot its first attempt took. Logged once per try-on.
+    """
+    if delivery.body_hash and (
+        WebhookDelivery.objects.filter(
+            try_on_id=try_on.pk, body_hash=delivery.body_hash, reason__in=FINAL_CONTRADICTIONS
+        )
+        .exclude(pk=delivery.pk)
+        .exists()
+    ):
+        return REPEAT
+    cap = genlook_settings.WEBHOOK_MAX_CONFIRMATIONS
+    if cap is None or delivery.reason == "genlook_unavailable":
+        return ""
+    taken = TryOn.objects.filter(pk=try_on.pk, webhook_confirmations__lt=int(cap)).update(
+        webhook_confirmations=F("webhook_confirmations") + 1
+    )
+    if taken:
+        return ""
+    if not WebhookDelivery.objects.filter(try_on_id=try_on.pk, reason=EXHAUSTED).exists():
+        logger.warning(
+            "Try-on %s: its webhook deliveries were confirmed with Genlook %s times "
+            "(WEBHOOK_MAX_CONFIRMATIONS); further ones are stored, not confirmed. Its result "
+            "still comes by polling and the reconciler.",
+            try_on.public_id,
+            cap,
+        )
+    return EXHAUSTED
+
+
+def _adopt(
+    delivery: WebhookDelivery, try_on: TryOn, hint: WebhookHint, client: GenlookClient
+) -> tuple[str, str, bool]:
     """The webhook of a try-on whose create's answer was lost names the generation that
     create made: adopted once Genlook confirms it (``results.adopt``)."""
+    refused = _may_ask_genlook(delivery, try_on)
+    if refused:
+        return Outcome.IGNORED, refused, False
     try:
         generation = client.get_generation(hint.generation_id)
     except NotFoundError:
@@ -510,7 +587,7 @@ def _process(delivery: WebhookDelivery, client: GenlookClient | None) -> tuple[s
         return Outcome.IGNORED, "try_on_deleted", False
     if try_on.is_final:
         if results.adoptable(try_on) and genlook_settings.WEBHOOK_CONFIRM:
-            return _adopt(try_on, hint, client or get_client())
+            return _adopt(delivery, try_on, hint, client or get_client())
         return Outcome.IGNORED, "already_final", False
     if not try_on.generation_id:
         raise NotReady(f"Try-on {try_on.public_id} has no generation id yet.")
@@ -531,6 +608,9 @@ def _process(delivery: WebhookDelivery, client: GenlookClient | None) -> tuple[s
         results.ingest(try_on, generation, client=client)
         return Outcome.PROCESSED, "unconfirmed", False
 
+    refused = _may_ask_genlook(delivery, try_on)
+    if refused:
+        return Outcome.IGNORED, refused, False
     asked = timezone.now()
     try:
         generation = client.get_generation(try_on.generation_id)
@@ -540,6 +620,10 @@ def _process(delivery: WebhookDelivery, client: GenlookClient | None) -> tuple[s
     TryOn.objects.filter(pk=try_on.pk).update(last_checked_at=asked, checks=F("checks") + 1)
     current = results.ingest(try_on, generation, client=client)
     if hint.status != generation.status:
+        # Ahead of Genlook (COMPLETED while it says PROCESSING): may come true, the key is
+        # released. Behind it, or a status Genlook never uses: contradicted for good.
+        ahead = STATUS_RANK.get(hint.status, -2) > STATUS_RANK.get(generation.status, -1)
+        not_yet = ahead and not current.is_final
         logger.warning(
             "Webhook delivery %s said %s, Genlook says %s for generation %s: Genlook's "
             "answer recorded.",
@@ -548,5 +632,5 @@ def _process(delivery: WebhookDelivery, client: GenlookClient | None) -> tuple[s
             generation.status,
             generation.id,
         )
-        return Outcome.IGNORED, "contradicted_by_genlook", not current.is_final
+        return Outcome.IGNORED, NOT_YET if not_yet else CONTRADICTED, not_yet
     return Outcome.PROCESSED, "", False

@@ -281,6 +281,7 @@ class Stack:
                 f"--credits={config.credits}",
                 f"--generation-seconds={config.generation_seconds}",
                 f"--control-token={self.control_token}",
+                "--beside-shop",  # the shop (and moto) serve product images on 127.0.0.1
             ],
             env={**self.env(), "DJANGO_SETTINGS_MODULE": "tests.sandbox.standalone_settings"},
         )

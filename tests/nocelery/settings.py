@@ -49,4 +49,5 @@ GENLOOK = {
     "STATUS_POLL_INTERVAL": 0.1,
     "WIDGET_POLL_MS": 50,
 }
-GENLOOK_SANDBOX = {"API_KEYS": {"gk_nocelery": {"credits": 10}}}
+# The sandbox runs beside the shop: it may fetch the product images served on 127.0.0.1.
+GENLOOK_SANDBOX = {"API_KEYS": {"gk_nocelery": {"credits": 10}}, "BESIDE_SHOP": True}

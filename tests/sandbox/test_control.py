@@ -109,6 +109,19 @@ def test_control_needs_a_valid_key_and_is_not_logged(api, sandbox):
     assert sandbox.state.requests == []
 
 
+def test_faults_in_even_mode_and_forced_counts(api, sandbox):
+    response = api.post(
+        "/_sandbox/faults",
+        json={"error_rates": {"503": 0.5}, "mode": "even", "drop_next_webhooks": 2},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["faults"]["mode"] == "even"
+    assert response.json()["faults"]["drop_next_webhooks"] == 2
+    codes = [api.get("/account/credits").status_code for _ in range(4)]
+    assert codes == [200, 503, 200, 503]  # every other one, exactly
+    assert api.get("/_sandbox/stats").json()["faultsInjected"] == {"503": 2}
+
+
 # -- the control token: the API key is no credential here --------------------------------------
 
 CONTROL_ROUTES = [

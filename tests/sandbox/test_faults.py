@@ -114,3 +114,112 @@ def test_bad_fault_settings_are_refused(sandbox):
         sandbox.state.set_faults(error_rates={500: 0.8, 503: 0.5})
     with pytest.raises(ValueError, match="HTTP error status"):
         sandbox.state.set_faults(error_rates={200: 0.5})
+
+
+# -- Reproducible and deterministic faults ------------------------------------------------------
+
+
+def decisions(injector, api_key, count):
+    """``count`` decisions of each kind, as the sandbox takes them."""
+    return [
+        (
+            injector.pick_error(api_key),
+            injector.decide(api_key, "timeout"),
+            injector.decide(api_key, "failed_generation"),
+            injector.decide(api_key, "dropped_webhook"),
+        )
+        for _ in range(count)
+    ]
+
+
+def test_each_kind_of_fault_draws_from_its_own_seeded_generator():
+    """With a seed, the n-th decision of a kind depends on nothing else: not on how many
+    decisions of other kinds, or of other accounts, were taken in between."""
+    from genlook_django.sandbox.faults import FaultInjector, Faults
+
+    faults = Faults(
+        error_rates={500: 0.2, 429: 0.1}, timeout_rate=0.3, fail_generations=0.3, drop_webhooks=0.3
+    )
+    alone, busy = FaultInjector(), FaultInjector()
+    alone.set(faults, api_key="gk_a", seed=11)
+    busy.set(faults, api_key="gk_a", seed=11)
+    busy.set(faults, api_key="gk_b", seed=12)
+
+    drops_alone = [alone.decide("gk_a", "dropped_webhook") for _ in range(50)]
+    drops_busy = []
+    for _ in range(50):
+        busy.pick_error("gk_a")  # other kinds, and another account, draw in between
+        busy.decide("gk_a", "timeout")
+        busy.decide("gk_b", "dropped_webhook")
+        drops_busy.append(busy.decide("gk_a", "dropped_webhook"))
+
+    assert drops_alone == drops_busy
+    again = FaultInjector()
+    again.set(faults, api_key="gk_a", seed=11)
+    assert decisions(again, "gk_a", 30) == decisions(_seeded(faults, 11), "gk_a", 30)
+
+
+def _seeded(faults, seed):
+    from genlook_django.sandbox.faults import FaultInjector
+
+    injector = FaultInjector()
+    injector.set(faults, api_key="gk_a", seed=seed)
+    return injector
+
+
+def test_even_mode_injects_exactly_each_rate_without_chance():
+    from genlook_django.sandbox.faults import FaultInjector, Faults
+
+    injector = FaultInjector()
+    injector.set(
+        Faults(
+            error_rates={500: 0.05, 502: 0.05, 503: 0.05, 504: 0.05, 429: 0.10},
+            timeout_rate=0.05,
+            drop_webhooks=0.1,
+            mode="even",
+        ),
+        api_key="gk_a",
+    )
+
+    drops = [injector.decide("gk_a", "dropped_webhook") for _ in range(30)]
+    # Coming due together, the shares wait their turn: one fault per decision at most.
+    errors = [injector.pick_error("gk_a") for _ in range(105)]
+    timeouts = [injector.decide("gk_a", "timeout") for _ in range(40)]
+
+    assert [n for n, dropped in enumerate(drops, 1) if dropped] == [10, 20, 30]  # every 10th
+    assert sorted(e for e in errors if e) == sorted([500, 502, 503, 504] * 5 + [429] * 10)
+    assert errors[:9] == [None] * 9  # nothing owed a whole fault yet
+    assert sum(timeouts) == 2
+    assert injector.injected("gk_a") == {
+        "429": 10,
+        "500": 5,
+        "502": 5,
+        "503": 5,
+        "504": 5,
+        "dropped_webhook": 3,
+        "timeout": 2,
+    }
+
+
+def test_forced_counts_come_first_then_the_rate():
+    from genlook_django.sandbox.faults import FaultInjector, Faults
+
+    injector = FaultInjector()
+    injector.set(Faults(drop_next_webhooks=2, fail_next_generations=1), api_key="gk_a")
+    assert [injector.decide("gk_a", "dropped_webhook") for _ in range(4)] == [1, 1, 0, 0]
+    assert [injector.decide("gk_a", "failed_generation") for _ in range(3)] == [1, 0, 0]
+
+
+def test_fail_the_next_generation_only(api, sandbox, photo_id, garment_url):
+    sandbox.state.set_faults(fail_next_generations=1)
+    first = api.try_on(body(photo_id, garment_url)).json()["generationId"]
+    second = api.try_on(body(photo_id, garment_url)).json()["generationId"]
+    assert api.wait(first)["status"] == "FAILED"
+    assert api.wait(second)["status"] == "COMPLETED"
+
+
+def test_fault_modes_and_counts_are_checked(sandbox):
+    with pytest.raises(ValueError, match="mode"):
+        sandbox.state.set_faults(mode="sometimes")
+    with pytest.raises(ValueError, match="drop_next_webhooks"):
+        sandbox.state.set_faults(drop_next_webhooks=-1)

@@ -122,11 +122,19 @@ def test_the_management_command_serves_the_sandbox():
         "--control-token", "cmd-control-token-0123456789",
     ]  # fmt: skip
     process = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # An xdist worker ignores SIGINT, and so would its child: give it Ctrl-C back.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         banner = process.stdout.readline()
         assert f"http://127.0.0.1:{port}/tryon/v1" in banner, banner + process.stderr.read()
+        assert "strict" in process.stdout.readline()  # like Genlook, unless --beside-shop
         base_url = f"http://127.0.0.1:{port}/tryon/v1"
         response = requests.get(base_url + "/account/credits", headers={"x-api-key": "gk_cmd"})
         assert response.json() == {"creditBalance": 5}

@@ -62,6 +62,14 @@ def test_no_control_token_without_the_sandbox(monkeypatch, tmp_path):
     assert not (tmp_path / "var" / "sandbox-control-token").exists()
 
 
+def test_the_demo_sandbox_runs_beside_the_shop(monkeypatch, tmp_path):
+    """The sandbox fetches the shop's 127.0.0.1 images only because it is told it may."""
+    conf = load_settings(monkeypatch, tmp_path, GENLOOK_SANDBOX_BESIDE_SHOP=None)
+    assert conf["GENLOOK_SANDBOX"]["BESIDE_SHOP"] is True
+    strict = load_settings(monkeypatch, tmp_path, GENLOOK_SANDBOX_BESIDE_SHOP="0")
+    assert strict["GENLOOK_SANDBOX"]["BESIDE_SHOP"] is False
+
+
 def test_a_broker_turns_eager_mode_off(monkeypatch, tmp_path):
     conf = load_settings(
         monkeypatch, tmp_path, CELERY_BROKER_URL="redis://localhost:6379/0", DJANGO_DEBUG="0"

@@ -5,10 +5,10 @@ generations held by ``/try-on/sync`` in the worker; meanwhile the worker's whole
 group (``timeout`` and the Celery process, whose threads pool runs every task) gets
 SIGKILL ``KILLS`` times, each time mid-task: the current worker's own log shows a
 ``genlook.submit_try_on`` received and not finished, and the database a try-on
-``submitting``; after a random fraction of a second (so that kills land before, during
-and after the create) that is checked again, the sandbox is asked whether a generation is
-running (a kill during the create), and the group is killed; every other kill waits for
-a create in flight, so that both phases are hit. A new worker is started at once.
+``submitting``. Every other kill lands after a seeded random fraction of a second (so
+that kills land before and after the create), once that is checked again; the others wait
+for a create in flight (the sandbox holds a generation) and kill at once, so that both
+phases are always hit. A new worker is started at once.
 Nothing is acknowledged by a killed worker (every task is ``acks_late``):
 
 - RabbitMQ redelivers its unacknowledged messages as soon as the connection drops;
@@ -219,8 +219,8 @@ def wait_mid_task(
     """Until the current worker is running a submission (its own log: received, not
     finished; and a try-on ``submitting`` in the database) and, with ``during_create``,
     the sandbox has a generation running (the create has left: ``/try-on/sync`` is held);
-    then a random fraction of a second, and it is checked again. What was in flight right
-    before the kill; None if the stream ends with nothing left to hit.
+    then (before a create only) a random fraction of a second, and it is checked again.
+    What was in flight right before the kill; None if the stream ends with nothing left.
 
     Without ``during_create`` the kill mostly lands before the create: a fresh worker's
     first submissions spend seconds setting up (S3, the client, connections)."""
@@ -234,8 +234,16 @@ def wait_mid_task(
         if counts.get("submitting") and running and during_create:
             by_status = stack.sandbox_stats()["generations"]["byStatus"]
             generations = by_status.get("PENDING", 0) + by_status.get("PROCESSING", 0)
-        if counts.get("submitting") and running and (generations or not during_create):
-            time.sleep(rng.uniform(0.0, 0.3 if during_create else 0.8))
+        if counts.get("submitting") and running and generations:  # during_create
+            # At once: a random delay here would let a short generation end first, and
+            # whether the kill still counted as "during a create" would be left to chance.
+            return {
+                "submissions_running": running,
+                "submitting_rows": counts["submitting"],
+                "generations_running": generations,
+            }
+        if counts.get("submitting") and running and not during_create:
+            time.sleep(rng.uniform(0.0, 0.8))
             running = running_submissions(stack.services["worker"].log())
             if running:
                 by_status = stack.sandbox_stats()["generations"]["byStatus"]

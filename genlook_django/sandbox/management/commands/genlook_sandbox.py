@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from typing import Any
 
@@ -19,11 +20,14 @@ def build_server(
     credits: int | None = None,
     generation_seconds: float | None = None,
     control_token: str | None = None,
+    beside_shop: bool | None = None,
 ) -> SandboxServer:
     """The server the command runs (not started), for callers that want it without a CLI."""
     config: dict[str, Any] = {}
     if generation_seconds is not None:
         config["generation_seconds"] = generation_seconds
+    if beside_shop is not None:
+        config["beside_shop"] = beside_shop
     api_keys = dict.fromkeys(keys or [], credits)
     return SandboxServer(api_keys, host=host, port=port, control_token=control_token, **config)
 
@@ -52,6 +56,14 @@ class Command(BaseCommand):
             help="The token of the _sandbox/ control endpoints (at least 16 characters). "
             "Default: GENLOOK_SANDBOX['CONTROL_TOKEN'], else a random one, printed at start.",
         )
+        parser.add_argument(
+            "--beside-shop",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="The shop runs on this machine or network: fetch its loopback/private image "
+            "and webhook URLs, which the real Genlook cannot reach (default: "
+            "GENLOOK_SANDBOX['BESIDE_SHOP'], else off: strict like Genlook).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -62,12 +74,17 @@ class Command(BaseCommand):
                 credits=options["credits"],
                 generation_seconds=options["generation_seconds"],
                 control_token=options["control_token"],
+                beside_shop=options["beside_shop"],
             )
         except ValueError as exc:
             raise CommandError(f"--control-token: {exc}") from exc
         server.start()
         state = server.state
         self.stdout.write(f"Genlook sandbox serving {server.base_url}")
+        if state.config.beside_shop:
+            self.stdout.write("  beside the shop: loopback and private URLs are fetched")
+        else:
+            self.stdout.write("  strict: loopback and private URLs fail, as with Genlook")
         for key in state.api_keys:
             self.stdout.write(f"  x-api-key: {key} ({state.get_credits(key)} credits)")
         for line in control_help(server.base_url, server.control_token, server.api_key):
