@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('genlook', '0008_try_on_create_sent_at'),
+        ('genlook', '0009_webhook_confirmation_budget'),
     ]
 
     operations = [
