@@ -233,6 +233,13 @@ def main() -> int:
     )
     parser.add_argument("--worker-concurrency", type=int, default=64)
     parser.add_argument(
+        "--db-pool",
+        type=int,
+        default=72,
+        help="PostgreSQL connections per process, from a pool (DATABASE_POOL_SIZE); "
+        "0: a connection per thread, as before",
+    )
+    parser.add_argument(
         "--rate-limit", type=int, default=100, help="requests per minute, sandbox and client"
     )
     parser.add_argument(
@@ -261,6 +268,7 @@ def main() -> int:
         rate_period=60.0,
         webhooks=args.webhooks,
         lifetime=900,
+        extra_env={"DATABASE_POOL_SIZE": str(args.db_pool)},
     )
     photo = widget_photo()
     slots = args.web_workers * args.web_threads

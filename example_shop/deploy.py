@@ -72,10 +72,15 @@ def broker_transport_options(environ: Mapping[str, str] | None = None) -> dict[s
     }
 
 
-def database_from_url(url: str, *, conn_max_age: int = 0) -> dict[str, Any]:
+def database_from_url(url: str, *, conn_max_age: int = 0, pool_size: int = 0) -> dict[str, Any]:
     """A ``DATABASES`` entry from a URL, e.g.
     ``postgresql://user:password@db.internal:5432/shop?sslmode=require`` or
-    ``sqlite:////srv/shop/db.sqlite3``. Query parameters become ``OPTIONS``."""
+    ``sqlite:////srv/shop/db.sqlite3``. Query parameters become ``OPTIONS``.
+
+    ``pool_size`` (PostgreSQL): connections come from a pool of at most that many per
+    process (psycopg's pool, through Django's ``OPTIONS["pool"]``), so a request that gives
+    its connection back (a status request before it waits) takes one again without
+    PostgreSQL starting a new backend; ``conn_max_age`` then does not apply."""
     parts = urlsplit(url)
     scheme = parts.scheme.split("+")[0].lower()
     if scheme not in DATABASE_ENGINES:
@@ -89,6 +94,9 @@ def database_from_url(url: str, *, conn_max_age: int = 0) -> dict[str, Any]:
         # sqlite:///relative/path, sqlite:////absolute/path, sqlite://:memory:
         name = parts.netloc or unquote(parts.path[1:] if parts.path.startswith("/") else "")
         return {"ENGINE": engine, "NAME": name or ":memory:", "OPTIONS": options}
+    if pool_size > 0 and engine.endswith("postgresql"):
+        options["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 30}
+        conn_max_age = 0  # Django refuses persistent connections beside a pool
     config: dict[str, Any] = {
         "ENGINE": engine,
         "NAME": unquote(parts.path.lstrip("/")),

@@ -103,6 +103,7 @@ if os.environ.get("DATABASE_URL"):  # e.g. postgresql://shop:secret@db:5432/shop
     DATABASES["default"] = deploy.database_from_url(
         os.environ["DATABASE_URL"],
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        pool_size=int(os.environ.get("DATABASE_POOL_SIZE", "0")),
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -113,6 +114,8 @@ if REDIS_URL:  # one cache for every process (and GENLOOK's request budget, belo
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
     }
+    # Sessions read from the cache, written through to the database: no query per request.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -118,7 +118,7 @@ DEFAULTS: dict[str, Any] = {
     # a cache each process keeps to itself (LocMem, Dummy), else only when the wait ends.
     "STATUS_WAIT_MAX": 10.0,
     "STATUS_WAIT_CACHE": "default",
-    "STATUS_WAIT_TICK": 0.025,
+    "STATUS_WAIT_TICK": 0.05,
     "STATUS_WAIT_DB_INTERVAL": "auto",
     "RESULT_TIMEOUT": 600.0,
     # -- Admin: credits, retention (see docs/admin.md) --

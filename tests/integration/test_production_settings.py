@@ -158,6 +158,14 @@ def test_database_urls(url, expected):
     assert {key: config[key] for key in expected} == expected
 
 
+def test_a_postgresql_pool_replaces_persistent_connections():
+    config = deploy.database_from_url("postgresql://u@db/shop", conn_max_age=60, pool_size=24)
+    assert config["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 24, "timeout": 30}
+    assert config["CONN_MAX_AGE"] == 0  # Django refuses both together
+    assert "pool" not in deploy.database_from_url("postgresql://u@db/shop")["OPTIONS"]
+    assert "pool" not in deploy.database_from_url("sqlite:///x.db", pool_size=5)["OPTIONS"]
+
+
 def test_unknown_database_scheme():
     with pytest.raises(ValueError, match="unknown scheme"):
         deploy.database_from_url("oracle://x/y")
