@@ -51,12 +51,17 @@ def celery_app() -> Any | None:
 
 def mode() -> Mode:
     """Where tasks run now: ``"celery"`` (published to the project's app) or ``"inline"``."""
+    return _target()[0]
+
+
+def _target() -> tuple[Mode, Any | None]:
+    """The mode, and the project's Celery app (None without one), found once per call."""
     setting = genlook_settings.TASKS
     if setting not in MODES:
         raise ValueError(f"GENLOOK['TASKS'] must be one of {', '.join(MODES)}, not {setting!r}")
-    if setting == "inline":
-        return "inline"
     app = celery_app()
+    if setting == "inline":
+        return "inline", app
     if app is None:
         if setting == "celery":
             logger.error(
@@ -64,8 +69,8 @@ def mode() -> Mode:
                 "task inline instead of publishing it to a broker nobody configured "
                 "(manage.py check: genlook.E031)."
             )
-        return "inline"
-    return "inline" if app.conf.task_always_eager else "celery"
+        return "inline", None
+    return ("inline" if app.conf.task_always_eager else "celery"), app
 
 
 def runs_inline() -> bool:
@@ -83,15 +88,16 @@ def enqueue(
     Inline, ``countdown`` is ignored (nothing can wait here: the tasks know it and do not
     schedule follow-ups when run eagerly) and a failure is logged with its traceback.
     """
-    if mode() == "celery":
+    where, app = _target()
+    if where == "celery":
         options: dict[str, Any] = {}
         if countdown is not None:
             options["countdown"] = countdown
         if retries is not None:
             options["retries"] = retries
-        celery_app().send_task(name, args=args, **options)
+        app.send_task(name, args=args, **options)
         return None
-    return _run_inline(name, args, retries)
+    return _run_inline(app, name, args, retries)
 
 
 def enqueue_on_commit(name: str, *args: Any, using: str | None = None) -> None:
@@ -105,10 +111,9 @@ def on_commit(callback: Callable[[], None], using: str | None = None) -> None:
     transaction.on_commit(callback, using=using, robust=True)
 
 
-def _run_inline(name: str, args: tuple[Any, ...], retries: int | None) -> Any:
+def _run_inline(app: Any | None, name: str, args: tuple[Any, ...], retries: int | None) -> Any:
     importlib.import_module("genlook_django.tasks")  # registers the shared tasks
-    app = celery_app() or _get_inline_app()
-    task = app.tasks[name]
+    task = (app or _get_inline_app()).tasks[name]
     options: dict[str, Any] = {}
     if retries is not None:
         options["retries"] = retries
