@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     from example_shop.shop.models import Product
     from genlook_django import disable_auto_sync, registry
     from genlook_django.sandbox.testing import SandboxServer
-    from genlook_django.services import catalog
+    from genlook_django.services.catalog import sync as catalog
 
     if not registry.is_registered(Product):
         registry.register(Product)

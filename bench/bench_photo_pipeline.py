@@ -6,7 +6,7 @@ The photo is made with Pillow at startup: 4032x3024, quality 92, a few MB like a
 with an EXIF block holding an orientation (6, "rotate 90") and a GPS position.
 
 - naive: full-resolution decode, LANCZOS resize to the same long edge, save at quality 90;
-- ours: ``genlook_django.services.photos.normalise`` (DCT-scaled decode, antialiased
+- ours: ``genlook_django.services.tryons.photos.normalise`` (DCT-scaled decode, antialiased
   resize, orientation applied, EXIF dropped, quality ``PHOTO_QUALITY``);
 - floor: decoding at half scale alone (what ``normalise`` cannot avoid).
 
@@ -84,7 +84,7 @@ def _setup_django(long_edge: int) -> None:
 def _path(name: str, long_edge: int):
     from PIL import Image
 
-    from genlook_django.services import photos
+    from genlook_django.services.tryons import photos
 
     limits = photos.PhotoLimits.from_settings()
 
@@ -211,7 +211,7 @@ def main() -> int:
 
     sys.path.insert(0, str(ROOT))
     _setup_django(long_edge)
-    from genlook_django.services import photos
+    from genlook_django.services.tryons import photos
 
     result = photos.normalise(photo)  # in this process, after every measurement
     check = Image.open(io.BytesIO(result.content))

@@ -124,8 +124,9 @@ def deployment(sandbox, product, photo, args, *, worker: bool) -> tuple[float, f
 def documented_pattern(sandbox, product, args) -> float:
     """/try-on then GET /generations/{id} every 2 s, with the client straight."""
     from genlook_django.models import ShopperPhoto
-    from genlook_django.services import catalog, tryons
     from genlook_django.services.genlook import get_client
+    from genlook_django.services.tryons import products
+    from genlook_django.services.tryons import start as tryons
 
     client = get_client()
     photo = ShopperPhoto.objects.order_by("-pk").first()
@@ -135,7 +136,7 @@ def documented_pattern(sandbox, product, args) -> float:
 
     def one() -> None:
         nonlocal done
-        generation = catalog.create_try_on(product, person=image_id, wait=False, client=client)
+        generation = products.create_try_on(product, person=image_id, wait=False, client=client)
         while not generation.is_finished:
             time.sleep(DOCUMENTED_POLL)
             generation = client.get_generation(generation.id)
@@ -162,7 +163,7 @@ def main() -> int:
 
         from genlook_django.conf import genlook_settings
         from genlook_django.sandbox.testing import SandboxServer
-        from genlook_django.services import catalog
+        from genlook_django.services.catalog import sync as catalog
 
         with SandboxServer(api_keys={API_KEY: 100_000}, rate_limit=100_000) as sandbox:
             settings.GENLOOK["BASE_URL"] = sandbox.base_url

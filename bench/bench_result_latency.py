@@ -204,7 +204,7 @@ def submissions(*, worker: bool):
     does (``/try-on/sync``) in another thread; without, eagerly in the request."""
     from django.test import override_settings
 
-    from genlook_django.services import tryons
+    from genlook_django.services.tryons import start as tryons
 
     original = tryons.enqueue_submission
     if worker:

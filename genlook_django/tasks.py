@@ -10,11 +10,12 @@ from typing import Any
 
 from celery import shared_task
 
+from genlook_django.services.catalog import sync as catalog
+from genlook_django.services.genlook import get_client
+
 from . import jobs
 from .client import RateLimitedError
 from .conf import genlook_settings
-from .services import catalog
-from .services.genlook import get_client
 
 # The first retry of a failed sync waits about a minute; each next one twice as long, up to
 # SYNC_RETRY_BACKOFF_MAX. With the defaults (5 retries, 600 s): 1, 2, 4, 8 and 10 minutes,
@@ -101,8 +102,9 @@ def retry_failed_products(max_failures: int | None = None) -> int:
 def audit_product_images(synced_product_ids: list[int]) -> int:
     """Check the images of these products; the findings land on each row. Returns how many
     products have an issue."""
+    from genlook_django.services.catalog import image_audit
+
     from .models import SyncedProduct
-    from .services import image_audit
 
     rows = SyncedProduct.objects.select_related("content_type").filter(pk__in=synced_product_ids)
     return sum(1 for row in rows if image_audit.audit_synced_product(row))
@@ -130,7 +132,8 @@ def submit_try_on(self, try_on_id: int) -> str:
     retried with backoff. Run eagerly (inside the shopper's request): the asynchronous
     ``/try-on``, one quick retry at most, and the status view polls the result through.
     """
-    from .services import results, tryons
+    from genlook_django.services.tryons import results
+    from genlook_django.services.tryons import start as tryons
 
     eager = bool(self.request.is_eager)
     try:
@@ -151,8 +154,9 @@ def submit_try_on(self, try_on_id: int) -> str:
 def poll_try_on(self, try_on_id: int) -> str:
     """Ask Genlook for a pending try-on's result, again and again with backoff (2 s, then
     1.5x longer, at most 30 s apart), until it is final or ``RESULT_TIMEOUT`` passes."""
+    from genlook_django.services.tryons import results
+
     from .models import TryOn
-    from .services import results
 
     try_on = TryOn.objects.filter(pk=try_on_id).first()
     if try_on is None:
@@ -170,7 +174,8 @@ def poll_try_on(self, try_on_id: int) -> str:
 def erase_shopper_at_genlook(self, shopper_key: str) -> None:
     """``DELETE /customers/{shopper_key}``: Genlook erases the shopper's photos and results.
     Retried with backoff (up to about an hour) while Genlook cannot be reached."""
-    from .services import results, tryons
+    from genlook_django.services.tryons import results
+    from genlook_django.services.tryons import start as tryons
 
     try:
         tryons.erase_at_genlook(shopper_key)
@@ -187,7 +192,7 @@ def erase_shopper_at_genlook(self, shopper_key: str) -> None:
 def erase_shopper(shopper_key: str) -> dict[str, int]:
     """Erase a shopper here (try-ons, photos, files, events, quota records), then enqueue
     ``erase_shopper_at_genlook`` (retried on its own). Enqueued when a user is deleted."""
-    from .services import retention
+    from genlook_django.services import retention
 
     report = retention.erase_shopper(shopper_key)
     return {"try_ons": report.try_ons, "photos": report.photos}
@@ -197,7 +202,7 @@ def erase_shopper(shopper_key: str) -> dict[str, int]:
 def purge_expired() -> dict[str, int]:
     """Apply ``RETENTION_DAYS`` and ``STATS_RETENTION_DAYS`` (``services.retention``).
     Schedule it with Celery beat, e.g. daily (docs/admin.md)."""
-    from .services import retention
+    from genlook_django.services import retention
 
     return retention.purge_expired().as_dict()
 
@@ -206,7 +211,7 @@ def purge_expired() -> dict[str, int]:
 def refresh_credits() -> int | None:
     """Read the credit balance from Genlook: a snapshot for the charts and the low-balance
     check, even when nobody opens the admin. Schedule it with Celery beat, e.g. hourly."""
-    from .services import credits
+    from genlook_django.services import credits
 
     return credits.get_balance(refresh=True).credits
 
@@ -216,7 +221,7 @@ def refresh_credits() -> int | None:
 
 def _webhook_countdown(retries: int, error: BaseException | None = None) -> float:
     """2, 4, 8, 16, 32 s (with jitter): about a minute in all, then the reconciler."""
-    from .services import webhooks
+    from genlook_django.services.webhooks import processing as webhooks
 
     if isinstance(error, webhooks.NotReady):  # the submission is recording it right now
         return random.uniform(0.5, 1.5)
@@ -233,7 +238,7 @@ def process_webhook(self, delivery_id: int) -> str:
     Genlook's answer (``services.webhooks.process``). Transient failures are retried
     with backoff; the last one leaves the delivery ``failed`` (``genlook_replay_webhooks``).
     Run eagerly (inside the webhook request), nothing waits: one try, no client retries."""
-    from .services import webhooks
+    from genlook_django.services.webhooks import processing as webhooks
 
     eager = bool(self.request.is_eager)
     try:
@@ -251,7 +256,7 @@ def process_webhooks(self, delivery_ids: list[int]) -> dict[int, str]:
     """Several deliveries published together (``services.webhook_dispatch``): each gets
     the first try of ``process_webhook``; one that fails transiently goes on as its own
     ``process_webhook``, with the remaining retries. Returns {delivery id: outcome}."""
-    from .services import webhooks
+    from genlook_django.services.webhooks import processing as webhooks
 
     eager = bool(self.request.is_eager)
     client = get_client(max_retries=0, rate_wait_timeout=2.0) if eager else None
@@ -277,7 +282,7 @@ def reconcile_try_ons(limit: int | None = None) -> dict[str, int]:
     """Poll try-ons nobody has checked for ``RECONCILE_AFTER`` seconds, and fail those
     still open after ``RECONCILE_MAX_AGE`` (``services.reconcile``). Schedule it with
     Celery beat, e.g. every minute (docs/webhooks.md)."""
-    from .services import reconcile
+    from genlook_django.services.tryons import reconcile
 
     return reconcile.reconcile(limit=limit).as_dict()
 
@@ -289,7 +294,7 @@ def reconcile_try_ons(limit: int | None = None) -> dict[str, int]:
 def start_batch(self, job_id: int) -> int:
     """Upload a batch's model photos (once each), then fan out one ``run_batch_item`` task
     per item. Every call spends the shared request budget. Returns how many were enqueued."""
-    from .services import batches
+    from genlook_django.services import batches
 
     eager = bool(self.request.is_eager)
     try:
@@ -308,7 +313,7 @@ def run_batch_item(self, item_id: int) -> str:
     """Try one (model photo, product) pair on: ``/try-on/sync`` with a worker (the poll
     task takes over on a 202), ``/try-on`` when run eagerly (the admin's progress page
     polls through). Transient failures that created nothing are retried with backoff."""
-    from .services import batches
+    from genlook_django.services import batches
 
     eager = bool(self.request.is_eager)
     try:
@@ -328,8 +333,9 @@ def run_batch_item(self, item_id: int) -> str:
 @shared_task(bind=True, acks_late=True, name="genlook.poll_batch_item", max_retries=None)
 def poll_batch_item(self, item_id: int) -> str:
     """Ask Genlook for a pending batch item's result with backoff, until it is final."""
+    from genlook_django.services import batches
+
     from .models import BatchItem
-    from .services import batches
 
     item = BatchItem.objects.filter(pk=item_id).first()
     if item is None:

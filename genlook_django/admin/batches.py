@@ -22,7 +22,8 @@ from PIL import UnidentifiedImageError
 
 from genlook_django import registry
 from genlook_django.models import BatchItem, BatchJob
-from genlook_django.services import batches, files, photos
+from genlook_django.services import batches, files
+from genlook_django.services.tryons import photos
 
 from .tryons import _thumbnail
 

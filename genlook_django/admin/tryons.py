@@ -26,7 +26,9 @@ from PIL import Image, UnidentifiedImageError
 
 from genlook_django.admin.mixins import ExactIdSearchMixin, NoBulkDeleteMixin
 from genlook_django.models import TryOn
-from genlook_django.services import files, quotas, retention, tryons
+from genlook_django.services import files, retention
+from genlook_django.services.tryons import quotas
+from genlook_django.services.tryons import start as tryons
 
 from .credits import TOP_UP_URL  # noqa: F401  (re-exported: it used to live here)
 

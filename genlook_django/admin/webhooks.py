@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from genlook_django.models import WebhookDelivery
-from genlook_django.services import webhooks
+from genlook_django.services.webhooks import processing as webhooks
 
 Verdict = WebhookDelivery.Verdict
 Outcome = WebhookDelivery.Outcome

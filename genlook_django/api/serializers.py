@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from genlook_django.models import ShopperPhoto, TryOn
-from genlook_django.services import results
+from genlook_django.services.tryons import results
 
 from .errors import public_failure
 

@@ -31,15 +31,9 @@ from rest_framework.views import APIView
 
 from genlook_django.conf import genlook_settings
 from genlook_django.models import ShopperPhoto, TryOn
-from genlook_django.services import (
-    files,
-    photos,
-    quotas,
-    results,
-    shoppers,
-    status_wait,
-    tryons,
-)
+from genlook_django.services import files
+from genlook_django.services.tryons import photos, quotas, results, shoppers, status_wait
+from genlook_django.services.tryons import start as tryons
 
 from .authentication import ShopperSessionAuthentication
 from .errors import MESSAGES, StorefrontError, error_response, storefront_exception_handler

@@ -48,9 +48,9 @@ from genlook_django.client import (
 )
 from genlook_django.conf import genlook_settings
 from genlook_django.models import BatchItem, BatchJob, BatchPhoto
-
-from . import catalog, files, photos, results
-from .genlook import get_client
+from genlook_django.services import files
+from genlook_django.services.genlook import get_client
+from genlook_django.services.tryons import photos, products, results
 
 logger = logging.getLogger("genlook_django.batches")
 
@@ -295,7 +295,7 @@ def run_item(
     client = client or get_client()
     try:
         image_id = ensure_uploaded(item.photo, client)
-        generation = catalog.create_try_on(
+        generation = products.create_try_on(
             product,
             person=image_id,
             wait=wait,

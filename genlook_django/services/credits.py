@@ -29,10 +29,9 @@ from django.utils import timezone
 from genlook_django.client import GenlookClient, GenlookError
 from genlook_django.conf import genlook_settings
 from genlook_django.models import CreditAlert, CreditSnapshot, FunnelEvent, TryOn
+from genlook_django.services.genlook import get_client
+from genlook_django.services.tryons import start as tryons
 from genlook_django.signals import credits_low
-
-from . import tryons
-from .genlook import get_client
 
 logger = logging.getLogger("genlook_django.credits")
 

@@ -22,8 +22,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from genlook_django.models import FunnelEvent, TryOn
-
-from . import shoppers
+from genlook_django.services.tryons import shoppers
 
 logger = logging.getLogger("genlook_django.funnel")
 

@@ -7,8 +7,7 @@ import threading
 from genlook_django.client import GenlookClient
 from genlook_django.client.transport import SecretStr
 from genlook_django.conf import genlook_settings
-
-from .ratebudget import build_rate_limiter
+from genlook_django.services.ratebudget import build_rate_limiter
 
 _clients: dict[tuple, GenlookClient] = {}
 _lock = threading.Lock()

@@ -39,8 +39,8 @@ from genlook_django.models import (
     UsageRecord,
     WebhookDelivery,
 )
-
-from . import files, shoppers
+from genlook_django.services import files
+from genlook_django.services.tryons import shoppers
 
 logger = logging.getLogger("genlook_django.retention")
 

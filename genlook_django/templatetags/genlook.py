@@ -27,7 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from genlook_django import registry
 from genlook_django.conf import genlook_settings
-from genlook_django.services import status_wait
+from genlook_django.services.tryons import status_wait
 
 logger = logging.getLogger("genlook_django.widget")
 register = template.Library()

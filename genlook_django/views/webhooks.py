@@ -14,8 +14,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from genlook_django.conf import genlook_settings
-from genlook_django.services import webhooks
-from genlook_django.services.webhook_signatures import SIGNATURE_HEADER
+from genlook_django.services.webhooks import processing as webhooks
+from genlook_django.services.webhooks.signatures import SIGNATURE_HEADER
 
 logger = logging.getLogger("genlook_django.webhooks")
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 import genlook_django
 from genlook_django.models import FunnelEvent, TryOn
 from genlook_django.services import credits
-from genlook_django.services.shoppers import SESSION_KEY
+from genlook_django.services.tryons.shoppers import SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,8 @@ from genlook_django.models import (
     TryOn,
     WebhookDelivery,
 )
-from genlook_django.services import files, retention, shoppers
+from genlook_django.services import files, retention
+from genlook_django.services.tryons import shoppers
 
 from .conftest import jpeg
 

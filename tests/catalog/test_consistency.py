@@ -18,7 +18,8 @@ from example_shop.shop.models import Product
 from genlook_django import ProductAdapter, disable_auto_sync, registry, tasks
 from genlook_django.client import NotFoundError, RateLimitedError
 from genlook_django.models import SyncedProduct
-from genlook_django.services import catalog
+from genlook_django.services.catalog import sync as catalog
+from genlook_django.services.tryons import products
 from genlook_django.signals import product_sync_failed
 from tests.catalog.helpers import listening
 
@@ -63,7 +64,7 @@ def test_deactivating_a_product_after_a_try_on_miss_deletes_it_at_genlook(
     product = synced()
     genlook_client.delete_product(external_id(product))  # expired at Genlook
     with django_capture_on_commit_callbacks(execute=False):  # its re-sync has not run yet
-        catalog.create_try_on(product, person=person_photo)
+        products.create_try_on(product, person=person_photo)
     assert SyncedProduct.objects.get().status == Status.PENDING
     assert at_genlook(genlook_client, product)  # the inline product of the try-on
 

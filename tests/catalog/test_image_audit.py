@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from genlook_django.models import SyncedProduct
-from genlook_django.services import image_audit
-from genlook_django.services.image_audit import audit_url
+from genlook_django.services.catalog import image_audit
+from genlook_django.services.catalog.image_audit import audit_url
 from tests.catalog.helpers import image_bytes
 
 

@@ -13,7 +13,8 @@ from example_shop.shop.models import Product
 from genlook_django.adapters import stable_image_url
 from genlook_django.client import ProductReference
 from genlook_django.models import SyncedProduct
-from genlook_django.services import catalog
+from genlook_django.services.catalog import sync as catalog
+from genlook_django.services.tryons import products
 from tests.catalog.gallery import Garment, GarmentNote, GarmentPhoto
 from tests.catalog.helpers import image_bytes
 
@@ -129,7 +130,7 @@ def test_signed_storage_urls_do_not_make_products_look_changed(
     assert (report.counts["unchanged"], report.requests) == (1, 0)
     row = SyncedProduct.objects.get()
     assert catalog.refresh_from_genlook(row).status == Status.SYNCED
-    assert catalog.product_for_try_on(product) == ProductReference(row.external_id)
+    assert products.product_for_try_on(product) == ProductReference(row.external_id)
 
     with django_capture_on_commit_callbacks(execute=True):
         product.image = upload("replaced.png", "navy")  # a real change is still seen

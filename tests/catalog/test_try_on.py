@@ -7,7 +7,7 @@ import pytest
 from genlook_django import disable_auto_sync
 from genlook_django.client import InlineProduct, ProductReference
 from genlook_django.models import SyncedProduct
-from genlook_django.services import catalog
+from genlook_django.services.tryons import products
 
 Status = SyncedProduct.Status
 
@@ -22,14 +22,14 @@ def try_ons(sandbox, status: int | None = None) -> int:
 def try_on(django_capture_on_commit_callbacks, person_photo):
     def start(product, **options):
         with django_capture_on_commit_callbacks(execute=True):
-            return catalog.create_try_on(product, person=person_photo, **options)
+            return products.create_try_on(product, person=person_photo, **options)
 
     return start
 
 
 def test_a_synced_product_is_referenced(genlook, synced, try_on):
     product = synced()
-    assert catalog.product_for_try_on(product) == ProductReference(f"shop.product:{product.pk}")
+    assert products.product_for_try_on(product) == ProductReference(f"shop.product:{product.pk}")
 
     generation = try_on(product, external_user_id="shopper-1")
     assert generation.product_external_id == f"shop.product:{product.pk}"
@@ -58,7 +58,7 @@ def test_a_product_genlook_lost_is_sent_inline_and_registered_again(
 def test_a_never_synced_product_goes_inline_directly(genlook, make_product, try_on):
     with disable_auto_sync():
         product = make_product()
-    assert isinstance(catalog.product_for_try_on(product), InlineProduct)
+    assert isinstance(products.product_for_try_on(product), InlineProduct)
 
     try_on(product)
     assert try_ons(genlook) == 1
@@ -71,7 +71,7 @@ def test_stale_content_goes_inline(genlook, synced, try_on):
     with disable_auto_sync():
         product.description = "Changed, not pushed yet"
         product.save()
-    product_input = catalog.product_for_try_on(product)
+    product_input = products.product_for_try_on(product)
     assert isinstance(product_input, InlineProduct)
     assert product_input.description == "Changed, not pushed yet"
 

@@ -50,7 +50,8 @@ from PIL import Image, ImageCms
 
 from genlook_django.api.errors import MESSAGES
 from genlook_django.models import ShopperPhoto, TryOn, UsageRecord
-from genlook_django.services import files, photos
+from genlook_django.services import files
+from genlook_django.services.tryons import photos
 from tests.catalog.conftest import API_KEY
 from tests.storefront import images
 from tests.storefront.conftest import (  # noqa: F401  (fixtures)

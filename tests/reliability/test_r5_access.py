@@ -56,8 +56,10 @@ from genlook_django.models import (
     UsageRecord,
     WebhookDelivery,
 )
-from genlook_django.services import files, shoppers, tryons
+from genlook_django.services import files
 from genlook_django.services.genlook import get_client
+from genlook_django.services.tryons import shoppers
+from genlook_django.services.tryons import start as tryons
 from tests.catalog.conftest import (  # noqa: F401  (fixtures)
     _media_server,
     adapter_for,

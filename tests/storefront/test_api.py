@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from genlook_django.models import ShopperPhoto, TryOn, UsageRecord
-from genlook_django.services import files, shoppers
+from genlook_django.services import files
+from genlook_django.services.tryons import shoppers
 from genlook_django.signals import credits_exhausted, tryon_completed, tryon_failed
 from tests.catalog.conftest import API_KEY
 
@@ -230,7 +231,7 @@ def test_an_inactive_product_cannot_be_tried_on(storefront, shopper, make_produc
 def test_each_bad_photo_gets_its_code(
     storefront, settings, shopper, product, monkeypatch, content, code, status
 ):
-    from genlook_django.services import photos
+    from genlook_django.services.tryons import photos
 
     monkeypatch.setattr(photos, "heif_supported", lambda: False)
     settings.GENLOOK = {**settings.GENLOOK, "PHOTO_MAX_BYTES": 20_000}

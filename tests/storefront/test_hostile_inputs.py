@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from genlook_django.models import ShopperPhoto, TryOn
-from genlook_django.services import photos
+from genlook_django.services.tryons import photos
 
 from . import images
 from .conftest import ME, TRY_ONS, product_ref

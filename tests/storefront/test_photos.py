@@ -7,8 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from genlook_django.services import photos
-from genlook_django.services.photos import PhotoError, PhotoLimits
+from genlook_django.services.tryons import photos
+from genlook_django.services.tryons.photos import PhotoError, PhotoLimits
 
 from . import images
 
@@ -232,7 +232,7 @@ from django.conf import settings
 settings.configure(GENLOOK={}, USE_I18N=False)
 django.setup()
 from PIL import Image
-from genlook_django.services import photos
+from genlook_django.services.tryons import photos
 from tests.storefront import images
 
 def high_water_kib():

@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from genlook_django import jobs, tasks
 from genlook_django.models import TryOn
-from genlook_django.services import files, results, tryons
+from genlook_django.services import files
 from genlook_django.services.genlook import get_client
+from genlook_django.services.tryons import results
+from genlook_django.services.tryons import start as tryons
 from genlook_django.signals import tryon_completed
 
 from .conftest import start

@@ -21,8 +21,10 @@ from django.utils import timezone
 
 from genlook_django.client import GenlookClient, GenlookTimeoutError
 from genlook_django.models import ShopperPhoto, TryOn, UsageRecord
-from genlook_django.services import files, photos, quotas, results, shoppers, tryons
+from genlook_django.services import files
 from genlook_django.services.genlook import get_client
+from genlook_django.services.tryons import photos, quotas, results, shoppers
+from genlook_django.services.tryons import start as tryons
 from tests.catalog.conftest import API_KEY
 
 from . import images

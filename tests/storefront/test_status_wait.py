@@ -12,7 +12,8 @@ from django.db import connection
 from django.urls import reverse
 
 from genlook_django.models import TryOn
-from genlook_django.services import status_wait, tryons
+from genlook_django.services.tryons import start as tryons
+from genlook_django.services.tryons import status_wait
 
 from .conftest import start
 

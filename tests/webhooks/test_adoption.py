@@ -12,8 +12,8 @@ import pytest
 from django.utils import timezone
 
 from genlook_django.models import TryOn, WebhookDelivery
-from genlook_django.services import results
-from genlook_django.services.webhook_signatures import signature_header
+from genlook_django.services.tryons import results
+from genlook_django.services.webhooks.signatures import signature_header
 from genlook_django.signals import tryon_completed
 
 from .conftest import finished, payload_of

@@ -9,8 +9,8 @@ import pytest
 
 from genlook_django import jobs, tasks
 from genlook_django.models import TryOn, WebhookDelivery
-from genlook_django.services import webhooks
-from genlook_django.services.webhook_dispatch import Dispatcher
+from genlook_django.services.webhooks import processing as webhooks
+from genlook_django.services.webhooks.dispatch import Dispatcher
 
 from .conftest import finished, payload_of
 
@@ -124,7 +124,7 @@ def test_a_transient_failure_in_a_message_goes_on_alone_with_retries(two_pending
 
 
 def test_with_a_worker_deliveries_are_published_by_name(monkeypatch):
-    from genlook_django.services.webhook_dispatch import publish
+    from genlook_django.services.webhooks.dispatch import publish
 
     sent = []
     app = jobs.celery_app()

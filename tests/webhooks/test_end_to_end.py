@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from genlook_django.models import TryOn, WebhookDelivery
-from genlook_django.services import reconcile
+from genlook_django.services.tryons import reconcile
 
 from .conftest import start
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from genlook_django.models import TryOn, WebhookDelivery
-from genlook_django.services.webhook_signatures import (
+from genlook_django.services.webhooks.signatures import (
     SignatureError,
     compute_signature,
     verify_signature,

@@ -10,8 +10,8 @@ from celery.exceptions import Retry
 
 from genlook_django import jobs, tasks
 from genlook_django.models import TryOn, WebhookDelivery
-from genlook_django.services import webhooks
-from genlook_django.services.webhook_signatures import signature_header
+from genlook_django.services.webhooks import processing as webhooks
+from genlook_django.services.webhooks.signatures import signature_header
 
 from .conftest import finished, payload_of
 

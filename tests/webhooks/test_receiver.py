@@ -13,8 +13,8 @@ import time
 import pytest
 
 from genlook_django.models import TryOn, WebhookDelivery
-from genlook_django.services import webhooks
-from genlook_django.services.webhook_signatures import signature_header
+from genlook_django.services.webhooks import processing as webhooks
+from genlook_django.services.webhooks.signatures import signature_header
 from genlook_django.signals import tryon_completed, webhook_received
 
 from .conftest import finished, payload_of

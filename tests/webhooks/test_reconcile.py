@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from genlook_django import tasks
 from genlook_django.models import TryOn
-from genlook_django.services import reconcile, tryons
+from genlook_django.services.tryons import reconcile
+from genlook_django.services.tryons import start as tryons
 from genlook_django.signals import tryon_failed
 
 from .conftest import finished, start

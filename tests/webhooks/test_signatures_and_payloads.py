@@ -2,8 +2,8 @@
 
 import pytest
 
-from genlook_django.services.webhook_payloads import PayloadError, parse_payload
-from genlook_django.services.webhook_signatures import (
+from genlook_django.services.webhooks.payloads import PayloadError, parse_payload
+from genlook_django.services.webhooks.signatures import (
     SignatureError,
     signature_header,
     verify_signature,

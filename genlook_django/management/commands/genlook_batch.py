@@ -24,7 +24,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from genlook_django import registry
 from genlook_django.conf import genlook_settings
 from genlook_django.models import BatchItem, BatchJob
-from genlook_django.services import batches, files, photos
+from genlook_django.services import batches, files
+from genlook_django.services.tryons import photos
 
 from .genlook_sync import ProgressBar
 

@@ -18,7 +18,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from genlook_django.services import retention, shoppers
+from genlook_django.services import retention
+from genlook_django.services.tryons import shoppers
 
 
 class Command(BaseCommand):

@@ -17,7 +17,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from genlook_django.conf import genlook_settings
-from genlook_django.services import reconcile
+from genlook_django.services.tryons import reconcile
 
 
 class Command(BaseCommand):

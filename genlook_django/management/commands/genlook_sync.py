@@ -23,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from genlook_django import registry
 from genlook_django.conf import genlook_settings
-from genlook_django.services import catalog
+from genlook_django.services.catalog import sync as catalog
 
 
 class ProgressBar:

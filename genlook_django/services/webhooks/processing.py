@@ -47,13 +47,13 @@ from django.utils import timezone
 from genlook_django.client import Generation, GenlookClient, GenlookError, NotFoundError
 from genlook_django.conf import OFFICIAL_BASE_URL, genlook_settings
 from genlook_django.models import TryOn, WebhookDelivery
+from genlook_django.services.genlook import get_client
+from genlook_django.services.tryons import results
+from genlook_django.services.webhooks import rows
+from genlook_django.services.webhooks.dispatch import dispatcher
+from genlook_django.services.webhooks.payloads import PayloadError, WebhookHint, parse_payload
+from genlook_django.services.webhooks.signatures import SignatureError, verify_signature
 from genlook_django.signals import tryon_failed, webhook_received
-
-from . import results, rows
-from .genlook import get_client
-from .webhook_dispatch import dispatcher
-from .webhook_payloads import PayloadError, WebhookHint, parse_payload
-from .webhook_signatures import SignatureError, verify_signature
 
 logger = logging.getLogger("genlook_django.webhooks")
 

@@ -31,9 +31,8 @@ from django.utils import timezone
 from genlook_django.client import GenlookClient, GenlookError, NotFoundError
 from genlook_django.conf import genlook_settings
 from genlook_django.models import TryOn
-
-from . import results
-from .genlook import get_client
+from genlook_django.services.genlook import get_client
+from genlook_django.services.tryons import results
 
 logger = logging.getLogger("genlook_django.reconcile")
 

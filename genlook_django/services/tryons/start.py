@@ -4,7 +4,7 @@
 ``TryOn`` row (``received``) whose submission is enqueued when the transaction commits.
 
 ``submit`` (in the Celery task): the photo is uploaded once per shopper and its ``imageId``
-reused until it expires; the try-on is created reference-first (``catalog.create_try_on``:
+reused until it expires; the try-on is created reference-first (``tryons.products.create_try_on``:
 the product goes inline on ``PRODUCT_NOT_FOUND``), with ``externalUserId`` = the shopper
 key, the watermark flag (the admin's, or ``WATERMARK``: ``watermark.genlook_watermark``)
 and ``KEEP_FOR_DAYS``. With a worker it uses ``/try-on/sync``
@@ -40,20 +40,11 @@ from genlook_django.client import (
 )
 from genlook_django.conf import genlook_settings
 from genlook_django.models import ShopperPhoto, TryOn, UsageRecord
+from genlook_django.services import files, watermark
+from genlook_django.services.genlook import get_client
+from genlook_django.services.tryons import photos, products, quotas, results, shoppers, status_wait
+from genlook_django.services.webhooks import processing as webhooks
 from genlook_django.signals import credits_exhausted, tryon_completed, tryon_failed
-
-from . import (
-    catalog,
-    files,
-    photos,
-    quotas,
-    results,
-    shoppers,
-    status_wait,
-    watermark,
-    webhooks,
-)
-from .genlook import get_client
 
 logger = logging.getLogger("genlook_django.tryons")
 
@@ -347,7 +338,7 @@ def _create(
 ):
     # webhook_url only when WEBHOOKS is on and PUBLIC_BASE_URL is set (webhooks.py).
     options: dict[str, Any] = {"webhook_url": webhook_url} if webhook_url else {}
-    return catalog.create_try_on(
+    return products.create_try_on(
         product,
         person=image_id,
         wait=wait,

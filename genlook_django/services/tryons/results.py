@@ -33,10 +33,10 @@ from genlook_django.client import (
 )
 from genlook_django.conf import genlook_settings
 from genlook_django.models import TryOn
+from genlook_django.services import files, watermark
+from genlook_django.services.genlook import get_client
+from genlook_django.services.tryons import status_wait
 from genlook_django.signals import tryon_completed, tryon_failed
-
-from . import files, status_wait, watermark
-from .genlook import get_client
 
 logger = logging.getLogger("genlook_django.results")
 

@@ -1,0 +1,1 @@
+"""Try-ons: the shopper's photo, the submission to Genlook, and the result."""

@@ -1,0 +1,1 @@
+"""Webhooks: receiving Genlook's notices, authenticating them, and acting on them."""
