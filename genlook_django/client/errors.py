@@ -39,6 +39,12 @@ class GenlookError(Exception):
         """Whether Genlook may have acted on the request although it answered an error."""
         return False
 
+    @property
+    def is_transient(self) -> bool:
+        """Whether the same call may succeed later unchanged: Genlook or the network
+        failed, or the request budget was busy. A refusal (4xx other than 429) is not."""
+        return False
+
     def __str__(self) -> str:
         prefix = " ".join(str(part) for part in (self.status, self.code) if part)
         return f"[{prefix}] {self.message}" if prefix else self.message
@@ -79,6 +85,8 @@ class InsufficientCreditsError(GenlookAPIError):
 class RateLimitedError(GenlookAPIError):
     """429: over the per-account request limit. ``retry_after`` is in seconds, if sent."""
 
+    is_transient = True
+
     @property
     def retry_after(self) -> float | None:
         return parse_retry_after(self.headers.get("retry-after"))
@@ -104,6 +112,8 @@ def parse_retry_after(value: str | None) -> float | None:
 class ServerError(GenlookAPIError):
     """5xx: Genlook failed; retried, except what may already have been acted on."""
 
+    is_transient = True
+
     @property
     def may_have_been_processed(self) -> bool:
         # A gateway's 502/504 means it lost the application's answer, as a timeout would.
@@ -117,6 +127,8 @@ class TransportError(GenlookError):
     (the connection could not be opened), which is what makes a retry safe for calls
     that create and charge.
     """
+
+    is_transient = True
 
     def __init__(self, message: str, *, request_sent: bool) -> None:
         super().__init__(message)

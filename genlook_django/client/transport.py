@@ -53,6 +53,8 @@ logger = logging.getLogger("genlook_django.client")
 class RateBudgetTimeout(GenlookError):
     """The local request budget had no free slot within ``rate_wait_timeout``."""
 
+    is_transient = True
+
 
 class SecretStr(str):
     """A string whose ``repr`` hides it: the API key, in every frame it passes through on

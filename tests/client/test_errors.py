@@ -10,8 +10,11 @@ from genlook_django.client import (
     InlineProduct,
     InsufficientCreditsError,
     PermissionDeniedError,
+    ProductNotFoundError,
+    RateBudgetTimeout,
     RateLimitedError,
     ServerError,
+    TransportError,
     ValidationError,
 )
 from genlook_django.client.errors import error_from_response
@@ -180,3 +183,20 @@ def test_the_key_is_in_no_frame_of_a_failed_call(make_client, monkeypatch):
         page = ExceptionReporter(None, type(error), error, error.__traceback__).get_traceback_html()
         assert secret not in text and secret not in page
         assert what in text  # the traceback still says what happened
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (ServerError("down", status=503), True),
+        (RateLimitedError("slow down", status=429), True),
+        (TransportError("reset", request_sent=True), True),
+        (RateBudgetTimeout("budget busy"), True),
+        (ValidationError("bad", status=400), False),
+        (InsufficientCreditsError("no credits", status=402), False),
+        (ProductNotFoundError("gone", status=404), False),
+        (AuthenticationError("who", status=401), False),
+    ],
+)
+def test_is_transient_says_whether_the_same_call_may_succeed_later(error, transient):
+    assert error.is_transient is transient
