@@ -24,6 +24,7 @@ import genlook_django
 from example_shop.shop.models import Category, Product
 from genlook_django import ProductAdapter, SkipReason, checks, disable_auto_sync
 from genlook_django.adapters import Skip, html_to_text
+from genlook_django.checks.catalog import CATALOG_SAMPLE_SIZE
 from genlook_django.models import SyncedProduct
 from genlook_django.services.catalog import sync as catalog
 from tests.catalog.gallery import Garment, GarmentPhoto
@@ -216,7 +217,7 @@ def test_a_sample_without_any_image_is_warned_only_with_databases(
     assert catalog_checks() == []  # plain `check`: no database, no query
     # per model: a savepoint, its release, the sample (the shop Product too); a query per
     # garment for its photos
-    with django_assert_max_num_queries(2 * 3 + checks.CATALOG_SAMPLE_SIZE):
+    with django_assert_max_num_queries(2 * 3 + CATALOG_SAMPLE_SIZE):
         messages = catalog_checks(["default"])
     assert ids(messages) == ["genlook.W040"]
     assert "None of the first 20 gallery.Garment products" in messages[0].msg

@@ -1,0 +1,21 @@
+"""System checks: ``manage.py check`` says what is wrong with the Genlook set-up.
+
+Importing this package registers every check (``GenlookConfig.ready`` does).
+"""
+
+from .catalog import check_catalog_adapters, check_catalog_sample, check_product_sync
+from .core import check_genlook_settings
+from .storefront import check_admin, check_storefront
+from .tasks import check_tasks
+from .webhooks import check_webhooks
+
+__all__ = [
+    "check_admin",
+    "check_catalog_adapters",
+    "check_catalog_sample",
+    "check_genlook_settings",
+    "check_product_sync",
+    "check_storefront",
+    "check_tasks",
+    "check_webhooks",
+]
