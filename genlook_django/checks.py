@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 from .conf import DEFAULTS, OFFICIAL_BASE_URL, genlook_settings
+from .services import catalog
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "testserver"}  # noqa: S104
 # Names only a local network resolves (no DNS lookup in a check: name patterns only).
@@ -94,12 +95,10 @@ def check_genlook_settings(app_configs=None, **kwargs):
 
 @register(Tags.compatibility)
 def check_product_sync(app_configs=None, **kwargs):
-    from .registry import registered_adapters
-
     messages = []
     media_url = str(getattr(settings, "MEDIA_URL", "") or "")
     relative_media = not urlsplit(media_url).scheme and not media_url.startswith("//")
-    if registered_adapters() and relative_media and not genlook_settings.PUBLIC_BASE_URL:
+    if catalog.registered_adapters() and relative_media and not genlook_settings.PUBLIC_BASE_URL:
         messages.append(
             Warning(
                 "Product images have relative URLs, which Genlook cannot fetch.",
@@ -173,7 +172,7 @@ def _unfetchable_product_images(media_url: str, *, relative_already_reported: bo
     if public_base:
         source, url = "PUBLIC_BASE_URL", public_base
     elif media_url.startswith("//"):
-        source, url = "MEDIA_URL", "https:" + media_url  # how adapters.absolute_url reads it
+        source, url = "MEDIA_URL", "https:" + media_url  # how catalog's absolute_url reads it
     elif urlsplit(media_url).scheme:
         source, url = "MEDIA_URL", media_url
     else:
@@ -443,18 +442,14 @@ CATALOG_SAMPLE_SIZE = 20
 
 
 def _overrides(adapter, *names: str) -> bool:
-    from .adapters import ProductAdapter
-
-    return any(getattr(type(adapter), n) is not getattr(ProductAdapter, n) for n in names)
+    return any(getattr(type(adapter), n) is not getattr(catalog.ProductAdapter, n) for n in names)
 
 
 @register(Tags.compatibility)
 def check_catalog_adapters(app_configs=None, **kwargs):
     """What a registered adapter cannot find on its model, without reading a row."""
-    from .registry import registered_adapters
-
     messages = []
-    for adapter in registered_adapters():
+    for adapter in catalog.registered_adapters():
         name = type(adapter).__name__
         decides = _overrides(adapter, "should_sync", "get_skip")
         if not adapter._image_fields and not decides and not _overrides(adapter, "get_images"):
@@ -496,10 +491,8 @@ def check_catalog_sample(app_configs=None, databases=None, **kwargs):
         return []
     from django.db import DatabaseError, router, transaction
 
-    from .registry import registered_adapters
-
     messages = []
-    for adapter in registered_adapters():
+    for adapter in catalog.registered_adapters():
         if not adapter._image_fields and not _overrides(adapter, "get_images"):
             continue  # said without a query (genlook.W040 above)
         alias = router.db_for_read(adapter.model)
