@@ -35,6 +35,9 @@ EXPIRY_MARGIN = timedelta(hours=1)
 
 @dataclass
 class Plan:
+    """What one product needs (``action``: upsert, delete, skip, or error before any call),
+    with what its push and its record use."""
+
     action: str
     adapter: ProductAdapter
     content_type: ContentType

@@ -14,6 +14,8 @@ from .plan import DELETE, UPSERT, Plan
 
 @dataclass
 class Outcome:
+    """What a push did at Genlook (recorded by ``record``)."""
+
     product: Any = None  # the client's Product after an upsert
     error: BaseException | None = None
     requests: int = 0

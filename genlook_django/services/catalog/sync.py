@@ -2,15 +2,16 @@
 
 Every path goes through the same three steps:
 
-1. **plan** (database only): compute the adapter's payload and its content hash, compare it
-   with the ``SyncedProduct`` row, and decide: upsert, delete, or nothing;
-2. **push** (network only, thread-safe): ``POST /products`` or ``DELETE /products/{id}``;
-3. **record** (database only): write the row, send ``product_synced`` / ``product_sync_failed``.
+1. **plan** (``plan``, database only): compute the adapter's payload and its content hash,
+   compare it with the ``SyncedProduct`` row, and decide: upsert, delete, or nothing;
+2. **push** (``push``, network only, thread-safe): ``POST /products`` or
+   ``DELETE /products/{id}``;
+3. **record** (``record``, database only): write the row, send ``product_synced`` /
+   ``product_sync_failed``.
 
-``sync_object`` runs them for one product (what the Celery task calls), serialised per
-product (see ``serialised``); ``sync_catalog`` runs them for whole models, reading in
-chunks, pushing from a thread pool within the shared request budget, and writing the
-results from the calling thread.
+This module runs them for one product: ``sync_object`` (what the Celery task calls),
+serialised per product (``locks.serialised``), and the admin's ``delete_remote`` and
+``refresh_from_genlook``. ``bulk.sync_catalog`` runs them for whole models.
 """
 
 from __future__ import annotations
