@@ -132,12 +132,12 @@ def main() -> int:
 def run(args: argparse.Namespace) -> int:
 
     from example_shop.shop.models import Product
-    from genlook_django import disable_auto_sync, registry
+    from genlook_django import disable_auto_sync
     from genlook_django.sandbox.testing import SandboxServer
-    from genlook_django.services.catalog import sync as catalog
+    from genlook_django.services import catalog
 
-    if not registry.is_registered(Product):
-        registry.register(Product)
+    if not catalog.is_registered(Product):
+        catalog.register(Product)
     ok = True
     with SandboxServer({FAST_KEY: None, RATE_KEY: None}) as server, disable_auto_sync():
         state = server.state

@@ -163,7 +163,7 @@ def main() -> int:
 
         from genlook_django.conf import genlook_settings
         from genlook_django.sandbox.testing import SandboxServer
-        from genlook_django.services.catalog import sync as catalog
+        from genlook_django.services import catalog
 
         with SandboxServer(api_keys={API_KEY: 100_000}, rate_limit=100_000) as sandbox:
             settings.GENLOOK["BASE_URL"] = sandbox.base_url

@@ -12,14 +12,16 @@ __version__ = "0.1.0"
 
 # name -> module that defines it, imported lazily (see __getattr__).
 _LAZY = {
-    "register": "genlook_django.registry",
-    "unregister": "genlook_django.registry",
-    "get_adapter": "genlook_django.registry",
-    "disable_auto_sync": "genlook_django.registry",
-    "ProductAdapter": "genlook_django.adapters",
-    "GarmentCategory": "genlook_django.adapters",
-    "SkipReason": "genlook_django.adapters",
-    "normalise_category": "genlook_django.adapters",
+    "register": "genlook_django.services.catalog",
+    "unregister": "genlook_django.services.catalog",
+    "get_adapter": "genlook_django.services.catalog",
+    "disable_auto_sync": "genlook_django.services.catalog",
+    "ProductAdapter": "genlook_django.services.catalog",
+    "ProductPayload": "genlook_django.services.catalog",
+    "GarmentCategory": "genlook_django.services.catalog",
+    "Skip": "genlook_django.services.catalog",
+    "SkipReason": "genlook_django.services.catalog",
+    "normalise_category": "genlook_django.services.catalog",
     "track_add_to_cart": "genlook_django.services.funnel",
 }
 

@@ -10,7 +10,7 @@ class GenlookConfig(AppConfig):
 
     def ready(self) -> None:
         from genlook_django import checks  # noqa: F401  (registers the system checks)
-        from genlook_django.registry import register_from_settings
+        from genlook_django.services.catalog import register_from_settings
         from genlook_django.services.retention import connect_user_erasure
         from genlook_django.services.tryons import start as tryons
         from genlook_django.services.webhooks import processing as webhooks

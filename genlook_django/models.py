@@ -46,6 +46,11 @@ class SyncedProduct(models.Model):
     last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_code = models.CharField(_("last error code"), max_length=64, blank=True)
+    # The HTTP status Genlook answered the last failed call with (None: no answer, or not
+    # a call's failure): what decides, with the code, whether a failure is worth retrying.
+    last_error_status = models.PositiveSmallIntegerField(
+        _("last error HTTP status"), null=True, blank=True
+    )
     failure_count = models.PositiveIntegerField(
         _("failures in a row"), default=0, help_text=_("Reset by a successful sync.")
     )

@@ -10,11 +10,11 @@ from typing import Any
 
 from celery import shared_task
 
-from genlook_django.services.catalog import sync as catalog
+from genlook_django.services import catalog
 from genlook_django.services.genlook import get_client
 
 from . import jobs
-from .client import RateLimitedError
+from .client import GenlookError, RateLimitedError
 from .conf import genlook_settings
 
 # The first retry of a failed sync waits about a minute; each next one twice as long, up to
@@ -59,7 +59,9 @@ def sync_product(self, model_label: str, pk: Any, force: bool = False) -> str:
             raise_transient=can_retry,
             client=get_client(max_retries=0) if eager else None,
         )
-    except catalog.TRANSIENT_ERRORS as exc:
+    except GenlookError as exc:
+        if not catalog.worth_retrying(exc):
+            raise
         raise self.retry(
             exc=exc, countdown=_backoff(self.request.retries, exc), max_retries=max_retries
         ) from exc
@@ -102,12 +104,10 @@ def retry_failed_products(max_failures: int | None = None) -> int:
 def audit_product_images(synced_product_ids: list[int]) -> int:
     """Check the images of these products; the findings land on each row. Returns how many
     products have an issue."""
-    from genlook_django.services.catalog import image_audit
-
     from .models import SyncedProduct
 
     rows = SyncedProduct.objects.select_related("content_type").filter(pk__in=synced_product_ids)
-    return sum(1 for row in rows if image_audit.audit_synced_product(row))
+    return sum(1 for row in rows if catalog.audit_synced_product(row))
 
 
 # -- Storefront try-ons ---------------------------------------------------------------------

@@ -76,7 +76,7 @@ def test_celery_asked_for_without_an_app_runs_inline_and_says_so(settings, monke
 @pytest.mark.django_db
 def test_an_inline_failure_is_logged_not_lost_in_a_queue(settings, monkeypatch, caplog):
     monkeypatch.setattr(jobs, "celery_app", lambda: None)  # the private inline app runs it
-    from genlook_django.services.catalog import sync as catalog
+    from genlook_django.services import catalog
 
     def broken(*args, **kwargs):
         raise RuntimeError("adapter bug")

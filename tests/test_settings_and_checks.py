@@ -228,12 +228,13 @@ def test_an_absolute_media_url_is_checked_when_public_base_url_is_unset(media_ur
 
 
 def test_the_check_warns_when_no_absolute_url_exists(settings, monkeypatch):
-    from genlook_django import checks, registry
+    from genlook_django import checks
+    from genlook_django.services import catalog
 
     with override_settings(GENLOOK={"API_KEY": "gk_x"}, MEDIA_URL="/media/"):
         # With catalog adapters, genlook.W003 already says it (one warning is enough).
         assert {m.id for m in checks.check_product_sync()} == {"genlook.W003"}
-        monkeypatch.setattr(registry, "registered_adapters", lambda: [])
+        monkeypatch.setattr(catalog, "registered_adapters", lambda: [])
         (warning,) = product_image_warnings()
         assert "absolute" in warning.msg
         s3 = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage"}}

@@ -20,9 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from PIL import UnidentifiedImageError
 
-from genlook_django import registry
 from genlook_django.models import BatchItem, BatchJob
-from genlook_django.services import batches, files
+from genlook_django.services import batches, catalog, files
 from genlook_django.services.tryons import photos
 
 from .tryons import _thumbnail
@@ -49,7 +48,7 @@ class MultipleImageField(forms.FileField):
 def product_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """Try-on-able products of every registered model, grouped by model."""
     groups = []
-    for adapter in registry.registered_adapters():
+    for adapter in catalog.registered_adapters():
         options = [
             (f"{adapter.label}:{product.pk}", str(product))
             for product in adapter.get_queryset()[:MAX_CHOICES]
@@ -85,7 +84,7 @@ class BatchJobForm(forms.Form):
         found = []
         for reference in self.cleaned_data["products"]:
             label, _sep, pk = reference.partition(":")
-            product = registry.get_adapter(label).get_queryset().filter(pk=pk).first()
+            product = catalog.get_adapter(label).get_queryset().filter(pk=pk).first()
             if product is not None:
                 found.append(product)
         return found

@@ -15,9 +15,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from genlook_django import jobs, registry
+from genlook_django import jobs
 from genlook_django.admin.mixins import ExactIdSearchMixin, NoBulkDeleteMixin
 from genlook_django.models import SyncedProduct
+from genlook_django.services import catalog
 
 CONFIRM_LIST_LIMIT = 100  # rows listed by name on the confirmation page; the rest counted
 
@@ -165,8 +166,8 @@ class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
         rows = []
         for row in queryset.select_related("content_type"):
             model = row.content_type.model_class()
-            if model is not None and registry.is_registered(model):
-                rows.append((row, registry.get_adapter(model).label))
+            if model is not None and catalog.is_registered(model):
+                rows.append((row, catalog.get_adapter(model).label))
         return rows
 
     @admin.action(description=_("Sync now (push even if unchanged)"), permissions=["change"])

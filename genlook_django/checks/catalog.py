@@ -8,18 +8,17 @@ from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
 from genlook_django.conf import genlook_settings
+from genlook_django.services import catalog
 
 from .addresses import is_official_api, media_on_file_system, not_public
 
 
 @register(Tags.compatibility)
 def check_product_sync(app_configs=None, **kwargs):
-    from genlook_django.registry import registered_adapters
-
     messages = []
     media_url = str(getattr(settings, "MEDIA_URL", "") or "")
     relative_media = not urlsplit(media_url).scheme and not media_url.startswith("//")
-    if registered_adapters() and relative_media and not genlook_settings.PUBLIC_BASE_URL:
+    if catalog.registered_adapters() and relative_media and not genlook_settings.PUBLIC_BASE_URL:
         messages.append(
             Warning(
                 "Product images have relative URLs, which Genlook cannot fetch.",
@@ -48,7 +47,7 @@ def _unfetchable_product_images(media_url: str, *, relative_already_reported: bo
     if public_base:
         source, url = "PUBLIC_BASE_URL", public_base
     elif media_url.startswith("//"):
-        source, url = "MEDIA_URL", "https:" + media_url  # how adapters.absolute_url reads it
+        source, url = "MEDIA_URL", "https:" + media_url  # how catalog's absolute_url reads it
     elif urlsplit(media_url).scheme:
         source, url = "MEDIA_URL", media_url
     else:
@@ -79,18 +78,14 @@ CATALOG_SAMPLE_SIZE = 20
 
 
 def _overrides(adapter, *names: str) -> bool:
-    from genlook_django.adapters import ProductAdapter
-
-    return any(getattr(type(adapter), n) is not getattr(ProductAdapter, n) for n in names)
+    return any(getattr(type(adapter), n) is not getattr(catalog.ProductAdapter, n) for n in names)
 
 
 @register(Tags.compatibility)
 def check_catalog_adapters(app_configs=None, **kwargs):
     """What a registered adapter cannot find on its model, without reading a row."""
-    from genlook_django.registry import registered_adapters
-
     messages = []
-    for adapter in registered_adapters():
+    for adapter in catalog.registered_adapters():
         name = type(adapter).__name__
         decides = _overrides(adapter, "should_sync", "get_skip")
         if not adapter._image_fields and not decides and not _overrides(adapter, "get_images"):
@@ -132,10 +127,8 @@ def check_catalog_sample(app_configs=None, databases=None, **kwargs):
         return []
     from django.db import DatabaseError, router, transaction
 
-    from genlook_django.registry import registered_adapters
-
     messages = []
-    for adapter in registered_adapters():
+    for adapter in catalog.registered_adapters():
         if not adapter._image_fields and not _overrides(adapter, "get_images"):
             continue  # said without a query (genlook.W040 above)
         alias = router.db_for_read(adapter.model)

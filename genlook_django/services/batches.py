@@ -36,7 +36,7 @@ from django.db import close_old_connections, connection, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from genlook_django import jobs, registry
+from genlook_django import jobs
 from genlook_django.client import (
     DownloadTooLarge,
     Generation,
@@ -49,6 +49,7 @@ from genlook_django.client import (
 from genlook_django.conf import genlook_settings
 from genlook_django.models import BatchItem, BatchJob, BatchPhoto
 from genlook_django.services import files
+from genlook_django.services.catalog import registry
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import photos, products, results
 

@@ -25,8 +25,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from genlook_django import registry
 from genlook_django.conf import genlook_settings
+from genlook_django.services import catalog
 from genlook_django.services.tryons import status_wait
 
 logger = logging.getLogger("genlook_django.widget")
@@ -101,8 +101,8 @@ def genlook_tryon_button(
             "'django.template.context_processors.request'."
         )
     try:
-        adapter = registry.get_adapter(product)
-    except registry.NotRegistered:
+        adapter = catalog.get_adapter(product)
+    except catalog.NotRegistered:
         logger.warning("genlook_tryon_button: %r is not a registered product", product)
         return mark_safe("")
     if not adapter.should_sync(product):

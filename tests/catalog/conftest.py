@@ -14,8 +14,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from example_shop.shop.models import Category, Product
-from genlook_django import registry
-from genlook_django.adapters import ProductAdapter
+from genlook_django.services import catalog
+from genlook_django.services.catalog import ProductAdapter
 from genlook_django.services.genlook import get_client
 from tests.catalog.helpers import image_bytes
 
@@ -83,19 +83,19 @@ def adapter_for(genlook) -> Iterator[Callable[..., ProductAdapter]]:
     previous: dict = {}
 
     def use(model, adapter_class: type[ProductAdapter] = ProductAdapter, **options):
-        if registry.is_registered(model):
-            previous.setdefault(model, type(registry.get_adapter(model)))
-            registry.unregister(model)
+        if catalog.is_registered(model):
+            previous.setdefault(model, type(catalog.get_adapter(model)))
+            catalog.unregister(model)
         else:
             previous.setdefault(model, None)
-        return registry.register(model, adapter_class, **options)
+        return catalog.register(model, adapter_class, **options)
 
     yield use
     for model, adapter_class in previous.items():
-        if registry.is_registered(model):
-            registry.unregister(model)
+        if catalog.is_registered(model):
+            catalog.unregister(model)
         if adapter_class is not None:
-            registry.register(model, adapter_class)
+            catalog.register(model, adapter_class)
 
 
 @pytest.fixture

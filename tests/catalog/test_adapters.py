@@ -16,10 +16,10 @@ from django.utils import timezone
 
 import genlook_django
 from example_shop.shop.models import Category, Product
-from genlook_django import GarmentCategory, ProductAdapter, registry
-from genlook_django.adapters import ProductPayload, normalise_category
+from genlook_django import GarmentCategory, ProductAdapter
 from genlook_django.models import SyncedProduct
-from genlook_django.services.catalog import sync as catalog
+from genlook_django.services import catalog
+from genlook_django.services.catalog import ProductPayload, normalise_category
 from tests.catalog.conftest import API_KEY
 
 Status = SyncedProduct.Status
@@ -44,7 +44,7 @@ def test_defaults_fit_the_shop_product(make_product, shop_adapter, public_base_u
 def test_the_example_shop_registers_its_adapter():
     from example_shop.shop.genlook import ShopProductAdapter
 
-    assert isinstance(registry.get_adapter(Product), ShopProductAdapter)
+    assert isinstance(catalog.get_adapter(Product), ShopProductAdapter)
 
 
 @pytest.mark.parametrize(
@@ -229,27 +229,27 @@ def test_bad_adapters_are_refused(make_product, adapter_for):
 
 def test_register_forms(adapter_for):
     adapter = adapter_for(Product, title_field="slug")
-    assert registry.get_adapter("shop.product") is adapter
-    assert registry.get_adapter("shop.Product") is adapter
-    assert registry.get_adapter(Product()) is adapter
-    with pytest.raises(registry.AlreadyRegistered):
+    assert catalog.get_adapter("shop.product") is adapter
+    assert catalog.get_adapter("shop.Product") is adapter
+    assert catalog.get_adapter(Product()) is adapter
+    with pytest.raises(catalog.AlreadyRegistered):
         genlook_django.register(Product)
-    registry.unregister(Product)
-    with pytest.raises(registry.NotRegistered):
-        registry.get_adapter(Product)
+    catalog.unregister(Product)
+    with pytest.raises(catalog.NotRegistered):
+        catalog.get_adapter(Product)
 
     assert type(genlook_django.register(Product)) is ProductAdapter
 
 
 def test_register_from_settings(settings, adapter_for):
     adapter_for(Product)
-    registry.unregister(Product)
+    catalog.unregister(Product)
     settings.GENLOOK = {
         **settings.GENLOOK,
         "PRODUCT_ADAPTERS": {"shop.Product": "example_shop.shop.genlook.ShopProductAdapter"},
     }
-    registry.register_from_settings()
-    assert type(registry.get_adapter(Product)).__name__ == "ShopProductAdapter"
+    catalog.register_from_settings()
+    assert type(catalog.get_adapter(Product)).__name__ == "ShopProductAdapter"
 
 
 class UserAdapter(ProductAdapter):

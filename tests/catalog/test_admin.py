@@ -9,10 +9,11 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from genlook_django import ProductAdapter, registry
+from genlook_django import ProductAdapter
 from genlook_django.admin.products import SyncedProductAdmin
 from genlook_django.client import NotFoundError
 from genlook_django.models import SyncedProduct
+from genlook_django.services import catalog
 from tests.catalog.helpers import image_bytes
 
 Status = SyncedProduct.Status
@@ -183,7 +184,7 @@ def test_delete_at_genlook_of_all_products_across_pages(
     adapter_for(User, UserAdapter)
     with django_capture_on_commit_callbacks(execute=True):
         User.objects.create(username="ada")
-    registry.unregister(User)  # an orphan: its model is no longer registered
+    catalog.unregister(User)  # an orphan: its model is no longer registered
     monkeypatch.setattr(SyncedProductAdmin, "list_per_page", 2)
     on_page = [row.pk for row in admin_client.get(CHANGELIST).context["cl"].result_list]
     assert len(on_page) == 2

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from example_shop.shop.models import Product
 from genlook_django import disable_auto_sync
 from genlook_django.models import SyncedProduct
-from genlook_django.services.catalog.sync import sync_catalog
+from genlook_django.services.catalog import sync_catalog
 
 Status = SyncedProduct.Status
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from celery.exceptions import Retry
@@ -15,12 +17,14 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from example_shop.shop.models import Product
-from genlook_django import ProductAdapter, disable_auto_sync, registry, tasks
+from genlook_django import ProductAdapter, disable_auto_sync, jobs, tasks
+from genlook_django import migrations as genlook_migrations
 from genlook_django.client import NotFoundError, RateLimitedError
 from genlook_django.models import SyncedProduct
-from genlook_django.services.catalog import sync as catalog
+from genlook_django.services import catalog
+from genlook_django.services.catalog import locks
 from genlook_django.services.tryons import products
-from genlook_django.signals import product_sync_failed
+from genlook_django.signals import product_sync_failed, product_synced
 from tests.catalog.helpers import listening
 
 Status = SyncedProduct.Status
@@ -162,7 +166,7 @@ def test_concurrent_syncs_of_one_product_run_one_after_the_other(
 ):
     if connection.features.has_select_for_update:
         # PostgreSQL: as between two worker processes, only the row lock is shared.
-        monkeypatch.setattr(catalog, "_process_lock", lambda *args: contextlib.nullcontext())
+        monkeypatch.setattr(locks, "process_lock", lambda *args: contextlib.nullcontext())
     with disable_auto_sync():
         product = make_product("Version 1")
     pk = product.pk
@@ -196,7 +200,7 @@ def test_concurrent_syncs_of_one_product_run_one_after_the_other(
     assert genlook_client.get_product(external_id(product)).title == "Version 2"
     product.refresh_from_db()
     row = SyncedProduct.objects.get()
-    payload = registry.get_adapter(Product).get_payload(product)
+    payload = catalog.get_adapter(Product).get_payload(product)
     assert (row.status, row.content_hash) == (Status.SYNCED, payload.content_hash)
 
 
@@ -261,6 +265,9 @@ def test_retry_failed_products_retries_transient_failures_only(
     SyncedProduct.objects.filter(object_id=str(given_up.pk)).update(
         failure_count=catalog.default_max_failures()
     )
+    stored = dict(SyncedProduct.objects.values_list("object_id", "last_error_status"))
+    assert (stored[str(server_error.pk)], stored[str(rejected.pk)]) == (500, 400)
+    assert stored[str(adapter_error.pk)] is None
     posts = genlook.state.count("POST", "/products")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -274,22 +281,47 @@ def test_retry_failed_products_retries_transient_failures_only(
         str(adapter_error.pk): Status.FAILED,
     }
     assert genlook.state.count("POST", "/products") == posts + 2
+    assert SyncedProduct.objects.get(object_id=str(server_error.pk)).last_error_status is None
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.retry_failed_products.delay(max_failures=100).get() == 1  # asked for
 
 
-def test_transient_failures_are_told_from_their_record():
-    def row(code: str, error: str) -> SyncedProduct:
-        return SyncedProduct(status=Status.FAILED, last_error_code=code, last_error=error)
+FAILURES = {  # object id: (stored status, code, message), as a failed sync left them
+    "503": (503, "SERVICE_UNAVAILABLE", "[503 SERVICE_UNAVAILABLE] down for maintenance"),
+    "502": (502, "ServerError", "[502] Genlook answered HTTP 502."),
+    "429": (429, "RATE_LIMITED", "[429 RATE_LIMITED] slow down"),
+    "timeout": (None, "GenlookTimeoutError", "Genlook did not answer"),
+    "budget": (None, "RateBudgetTimeout", "no free slot"),
+    "400": (400, "VALIDATION_FAILED", "[400 VALIDATION_FAILED] images: required"),
+    "404": (404, "PRODUCT_NOT_FOUND", "[404 PRODUCT_NOT_FOUND] gone"),
+    # Messages that merely look like a server error: no status was stored with them.
+    "adapter": (None, "ValueError", "[503] an adapter's message"),
+    "no-status": (None, "INTERNAL_ERROR", "[500 INTERNAL_ERROR] boom"),
+    "config": (None, "ImproperlyConfigured", "PUBLIC_BASE_URL is not set"),
+}
 
-    assert catalog.is_transient_failure(row("INTERNAL_ERROR", "[500 INTERNAL_ERROR] boom"))
-    assert catalog.is_transient_failure(row("UPSTREAM_DOWN", "[502 UPSTREAM_DOWN] proxy"))
-    assert catalog.is_transient_failure(row("ServerError", "[500] Genlook answered HTTP 500."))
-    assert catalog.is_transient_failure(row("GenlookTimeoutError", "Genlook did not answer"))
-    assert catalog.is_transient_failure(row("RateBudgetTimeout", "no free slot"))
-    assert not catalog.is_transient_failure(row("VALIDATION_FAILED", "[400 VALIDATION_FAILED] x"))
-    assert not catalog.is_transient_failure(row("ValueError", "[503] an adapter's message"))
-    assert not catalog.is_transient_failure(row("ImproperlyConfigured", "PUBLIC_BASE_URL"))
+
+def test_stored_failures_are_retried_by_their_status_or_local_code(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    content_type = ContentType.objects.get_for_model(Product)
+    for object_id, (status, code, message) in FAILURES.items():
+        SyncedProduct.objects.create(
+            content_type=content_type,
+            object_id=object_id,
+            external_id=f"p-{object_id}",
+            status=Status.FAILED,
+            last_error=message,
+            last_error_code=code,
+            last_error_status=status,
+            failure_count=1,
+        )
+    queued: list[tuple] = []
+    monkeypatch.setattr(jobs, "enqueue", lambda name, *args, **kwargs: queued.append(args))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert catalog.enqueue_failed() == 5
+    assert sorted(pk for _, pk in queued) == ["429", "502", "503", "budget", "timeout"]
 
 
 # -- 8. Orphans of unregistered models -----------------------------------------------------
@@ -308,7 +340,7 @@ def test_delete_remote_needs_only_the_external_id(
     adapter_for(User, UserAdapter)
     with django_capture_on_commit_callbacks(execute=True):
         user = User.objects.create(username="ada")
-    registry.unregister(User)  # the shop stopped offering users as products
+    catalog.unregister(User)  # the shop stopped offering users as products
     row = SyncedProduct.objects.get()
     assert tasks.delete_product.delay(row.pk).get() == "deleted"
     with pytest.raises(NotFoundError):
@@ -319,7 +351,7 @@ def test_delete_remote_needs_only_the_external_id(
     orphan = SyncedProduct.objects.create(
         content_type=gone, object_id="1", external_id="old-1", status=Status.SYNCED
     )
-    with listening(catalog.product_synced) as events:
+    with listening(product_synced) as events:
         result = catalog.delete_remote(orphan)
     assert (result.outcome, result.model) == ("deleted", "oldshop.garment")
     assert [e["action"] for e in events] == ["delete"]
@@ -372,3 +404,20 @@ def test_a_rate_limited_task_retries_after_retry_after(genlook, make_product):
         tasks.sync_product.pop_request()
     assert retry.value.when >= 1.0  # although SYNC_RETRY_BACKOFF_MAX is 0.01 here
     assert SyncedProduct.objects.get().status == Status.SYNCED
+
+
+# -- 10. Stored statuses of failures recorded before the column existed -----------------------
+
+
+def test_the_migration_reads_the_status_of_api_errors_only():
+    folder = Path(genlook_migrations.__file__).parent
+    (path,) = folder.glob("*_syncedproduct_last_error_status.py")
+    status_of = importlib.import_module(f"{genlook_migrations.__name__}.{path.stem}").status_of
+
+    assert status_of("[503 SERVICE_UNAVAILABLE] down", "SERVICE_UNAVAILABLE") == 503
+    assert status_of("[500] Genlook answered HTTP 500.", "ServerError") == 500
+    assert status_of("[400 VALIDATION_FAILED] x", "VALIDATION_FAILED") == 400
+    assert status_of("[503] an adapter's message", "ValueError") is None
+    assert status_of("[503 OTHER] copied into an adapter's message", "ValueError") is None
+    assert status_of("Genlook did not answer", "GenlookTimeoutError") is None
+    assert status_of("", "") is None

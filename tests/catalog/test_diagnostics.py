@@ -23,10 +23,10 @@ from django.db import models
 import genlook_django
 from example_shop.shop.models import Category, Product
 from genlook_django import ProductAdapter, SkipReason, checks, disable_auto_sync
-from genlook_django.adapters import Skip, html_to_text
 from genlook_django.checks.catalog import CATALOG_SAMPLE_SIZE
 from genlook_django.models import SyncedProduct
-from genlook_django.services.catalog import sync as catalog
+from genlook_django.services import catalog
+from genlook_django.services.catalog import Skip, html_to_text
 from tests.catalog.gallery import Garment, GarmentPhoto
 from tests.catalog.helpers import image_bytes
 

@@ -10,10 +10,10 @@ from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from example_shop.shop.models import Product
-from genlook_django.adapters import stable_image_url
 from genlook_django.client import ProductReference
 from genlook_django.models import SyncedProduct
-from genlook_django.services.catalog import sync as catalog
+from genlook_django.services import catalog
+from genlook_django.services.catalog import stable_image_url
 from genlook_django.services.tryons import products
 from tests.catalog.gallery import Garment, GarmentNote, GarmentPhoto
 from tests.catalog.helpers import image_bytes

@@ -21,10 +21,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from genlook_django import registry
 from genlook_django.conf import genlook_settings
 from genlook_django.models import BatchItem, BatchJob
-from genlook_django.services import batches, files
+from genlook_django.services import batches, catalog, files
 from genlook_django.services.tryons import photos
 
 from .genlook_sync import ProgressBar
@@ -83,8 +82,8 @@ class Command(BaseCommand):
         for spec in specs:
             label, _sep, pk = spec.partition(":")
             try:
-                adapter = registry.get_adapter(label)
-            except (registry.NotRegistered, LookupError, ValueError) as exc:
+                adapter = catalog.get_adapter(label)
+            except (catalog.NotRegistered, LookupError, ValueError) as exc:
                 raise CommandError(f"{label}: not a registered product model ({exc}).") from exc
             queryset = adapter.get_queryset()
             if pk:

@@ -21,9 +21,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
-from genlook_django import registry
 from genlook_django.conf import genlook_settings
-from genlook_django.services.catalog import sync as catalog
+from genlook_django.services import catalog
 
 
 class ProgressBar:
@@ -118,11 +117,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             adapters = (
-                [registry.get_adapter(label) for label in options["models"]]
+                [catalog.get_adapter(label) for label in options["models"]]
                 if options["models"]
-                else registry.registered_adapters()
+                else catalog.registered_adapters()
             )
-        except (registry.NotRegistered, LookupError) as exc:
+        except (catalog.NotRegistered, LookupError) as exc:
             raise CommandError(str(exc)) from exc
         if not adapters:
             raise CommandError(

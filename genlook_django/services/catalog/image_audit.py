@@ -25,9 +25,10 @@ import requests
 from django.utils import timezone
 from PIL import Image
 
-from genlook_django import registry
 from genlook_django.conf import genlook_settings
 from genlook_django.models import SyncedProduct
+
+from . import registry
 
 logger = logging.getLogger("genlook_django.catalog")
 

@@ -14,8 +14,6 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from genlook_django import registry
-from genlook_django.adapters import ProductAdapter, ProductPayload, present
 from genlook_django.client import (
     Generation,
     GenlookClient,
@@ -24,6 +22,7 @@ from genlook_django.client import (
     ProductReference,
 )
 from genlook_django.models import SyncedProduct
+from genlook_django.services.catalog import ProductAdapter, ProductPayload, present, registry
 from genlook_django.services.genlook import get_client
 
 logger = logging.getLogger("genlook_django.tryons")

@@ -28,7 +28,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from genlook_django import jobs, registry
+from genlook_django import jobs
 from genlook_django.client import (
     AuthenticationError,
     GenlookClient,
@@ -41,6 +41,7 @@ from genlook_django.client import (
 from genlook_django.conf import genlook_settings
 from genlook_django.models import ShopperPhoto, TryOn, UsageRecord
 from genlook_django.services import files, watermark
+from genlook_django.services.catalog import registry
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import photos, products, quotas, results, shoppers, status_wait
 from genlook_django.services.webhooks import processing as webhooks

@@ -1,4 +1,4 @@
-from genlook_django.adapters import ProductAdapter
+from genlook_django import ProductAdapter
 
 
 class ProductAdapter(ProductAdapter):

@@ -7,332 +7,23 @@ themselves. Override an attribute, or a ``get_*`` method for anything computed.
 
 from __future__ import annotations
 
-import hashlib
-import html
 import inspect
-import json
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ObjectDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.db.models.fields.files import FieldFile
-from django.utils.html import strip_tags
 
-from .conf import genlook_settings
+from .categories import normalise_category
+from .fields import FieldSpec, attribute_path, file_field_of, jsonable, related_model
+from .payload import ProductPayload, absolute_url, html_to_text, present, stable_image_url
+from .skips import Skip, SkipReason
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
 ANON_PREFIX = "_anon_"
-# A field spec: a field or attribute name, a dotted path, a method name of the model or of
-# the adapter, or a callable taking the instance (see ``ProductAdapter.resolve``).
-FieldSpec = str | Callable[[models.Model], Any]
-PAYLOAD_VERSION = 1  # bump when the payload's shape changes: every product is pushed again
-
-
-class GarmentCategory(models.TextChoices):
-    """The garment types Genlook knows (the AI also infers it from title and images)."""
-
-    TOPS = "tops", "Tops"
-    BOTTOMS = "bottoms", "Bottoms"
-    DRESSES = "dresses", "Dresses"
-    OUTERWEAR = "outerwear", "Outerwear"
-    EYEWEAR = "eyewear", "Eyewear"
-    CAPS = "caps", "Caps and hats"
-
-
-_SYNONYMS: dict[str, list[str]] = {
-    GarmentCategory.TOPS: [
-        "top",
-        "shirt",
-        "t-shirt",
-        "tshirt",
-        "tee",
-        "blouse",
-        "sweater",
-        "jumper",
-        "pullover",
-        "hoodie",
-        "sweatshirt",
-        "polo",
-        "knitwear",
-        "cardigan",
-        "tank",
-        "vest-top",
-        "camisole",
-    ],
-    GarmentCategory.BOTTOMS: [
-        "bottom",
-        "trouser",
-        "pant",
-        "jean",
-        "short",
-        "skirt",
-        "legging",
-        "chino",
-        "jogger",
-    ],
-    GarmentCategory.DRESSES: ["dress", "gown", "frock"],
-    GarmentCategory.OUTERWEAR: [
-        "outerwear",
-        "jacket",
-        "coat",
-        "parka",
-        "blazer",
-        "anorak",
-        "raincoat",
-        "gilet",
-    ],
-    GarmentCategory.EYEWEAR: ["eyewear", "glass", "sunglass", "spectacle", "goggle"],
-    GarmentCategory.CAPS: ["cap", "hat", "beanie", "headwear", "beret"],
-}
-DEFAULT_CATEGORY_MAP: dict[str, str] = {
-    word: str(category) for category, words in _SYNONYMS.items() for word in words
-}
-
-
-def normalise_category(value: Any, extra: Mapping[str, str] | None = None) -> str | None:
-    """A shop's category value ("T-Shirts", "Sunglasses", "hats") to a Genlook category.
-
-    Case, ``_``/``-``/space and plural endings do not matter; ``extra`` (an adapter's
-    ``category_map``) is tried first, then the ``GarmentCategory`` values, then the built-in
-    words (``DEFAULT_CATEGORY_MAP``). ``None`` when nothing matches.
-
-    >>> normalise_category("T-Shirts")
-    'tops'
-    >>> normalise_category("Accessories", {"accessories": "eyewear"})
-    'eyewear'
-    >>> normalise_category("Socks") is None
-    True
-    """
-    if value is None:
-        return None
-    text = str(value).strip().lower().replace("_", "-")
-    if not text:
-        return None
-    candidates = [text, text.replace(" ", "-"), text.replace("-", "")]
-    candidates += [c[:-1] for c in candidates if c.endswith("s")]
-    candidates += [c[:-2] for c in candidates if c.endswith("es")]
-    for mapping in (
-        {k.lower(): v for k, v in (extra or {}).items()},
-        {c.value: c.value for c in GarmentCategory},
-        DEFAULT_CATEGORY_MAP,
-    ):
-        for candidate in candidates:
-            if candidate in mapping:
-                return mapping[candidate]
-    return None
-
-
-class ImageURLNotPublic(ImproperlyConfigured):
-    """An image URL Genlook could not fetch: relative, with no ``PUBLIC_BASE_URL`` to prefix.
-
-    A set-up error, not a property of the product: the sync records it as a failure (it
-    does not withdraw products from Genlook), with the skip reason ``image_not_public``.
-    """
-
-    reason = "image_not_public"
-
-
-def absolute_url(url: str, base_url: str | None = None) -> str:
-    """``url`` made absolute with ``PUBLIC_BASE_URL`` (storages such as S3 already are)."""
-    if urlsplit(url).scheme in ("http", "https"):
-        return url
-    if url.startswith("//"):
-        return "https:" + url
-    base = base_url if base_url is not None else genlook_settings.PUBLIC_BASE_URL
-    if not base:
-        raise ImageURLNotPublic(
-            f"The image URL {url!r} is relative, and Genlook must fetch it from the internet: "
-            'set GENLOOK = {"PUBLIC_BASE_URL": "https://your-shop.example"}.'
-        )
-    return urljoin(base.rstrip("/") + "/", url.lstrip("/"))
-
-
-# Query parameters that sign a URL or make it expire, as storages add them to each ``url()``
-# (S3 SigV2/SigV4, CloudFront, Google Cloud Storage, Alibaba OSS; Azure SAS when ``sig`` is
-# there). They change on every read, so the content hash leaves them out.
-_SIGNING_PREFIXES = ("x-amz-", "x-goog-", "x-oss-")
-_SIGNING_PARAMS = frozenset(
-    {"awsaccesskeyid", "googleaccessid", "ossaccesskeyid"}  # who signed
-    | {"signature", "expires", "policy", "key-pair-id"}  # S3 SigV2, GCS V2, CloudFront
-)
-_AZURE_SAS_PARAMS = frozenset(
-    {"sig", "sv", "ss", "srt", "sp", "se", "st", "spr", "sr", "si", "sdd", "ses"}
-    | {"skoid", "sktid", "skt", "ske", "sks", "skv", "saoid", "suoid", "scid"}
-)
-
-
-def stable_image_url(url: str) -> str:
-    """``url`` without the query parameters that sign it (what identifies the image).
-
-    A storage with query-string authentication (S3's default ``querystring_auth``, GCS or
-    Azure signed URLs) signs the URL anew on each ``url()`` call; hashing the signed form
-    would make every product look changed on every sync.
-    """
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    azure = any(name.lower() == "sig" for name, _ in pairs)
-
-    def signing(name: str) -> bool:
-        name = name.lower()
-        return (
-            name.startswith(_SIGNING_PREFIXES)
-            or name in _SIGNING_PARAMS
-            or (azure and name in _AZURE_SAS_PARAMS)
-        )
-
-    kept = [(name, value) for name, value in pairs if not signing(name)]
-    if len(kept) == len(pairs):
-        return url
-    return urlunsplit(parts._replace(query=urlencode(kept)))
-
-
-def _file_field_of(model: type[models.Model]) -> str | None:
-    """The image a related object stands for: its first ImageField, else its first FileField."""
-    files = [f for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
-    images = [f for f in files if isinstance(f, models.ImageField)]
-    chosen = (images or files or [None])[0]
-    return chosen.name if chosen is not None else None
-
-
-def _related_model(model: type[models.Model], name: str) -> type[models.Model] | None:
-    """The model a relation of ``model`` called ``name`` leads to (None: not a relation)."""
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        for relation in model._meta.related_objects:  # "photo_set": the accessor's name
-            if relation.get_accessor_name() == name:
-                return relation.related_model
-        return None
-    return field.related_model if field.is_relation else None
-
-
-class SkipReason(models.TextChoices):
-    """Why a product is not at Genlook: a machine-readable code and its human label."""
-
-    INACTIVE = "inactive", "not active"
-    NO_IMAGE = "no_image", "no image"
-    NO_TITLE = "no_title", "no title"
-    SHOULD_SYNC = "should_sync", "should_sync() returned False"
-    IMAGE_NOT_PUBLIC = "image_not_public", "image URL not absolute/public"
-
-
-@dataclass(frozen=True)
-class Skip:
-    """Why one product is kept from Genlook: ``reason`` (a ``SkipReason`` value) and a
-    sentence for the merchant (``message``)."""
-
-    reason: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.message}"
-
-
-_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<!--.*?-->", re.DOTALL)
-_HTML_ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]*|#[0-9]+|#[xX][0-9a-fA-F]+);")
-_HTML_BREAK = re.compile(
-    r"<\s*br\s*/?\s*>|</\s*(?:p|div|li|ul|ol|h[1-6]|tr|table|blockquote|section|article)\s*>",
-    re.IGNORECASE,
-)
-
-
-def html_to_text(text: str) -> str:
-    """Plain text from an HTML fragment (a rich text editor's description).
-
-    Tags are removed (a ``<br>`` or the end of a paragraph, list item, heading... becomes a
-    line break), entities unescaped (``&amp;`` -> ``&``), runs of spaces collapsed, blank
-    lines kept single. Text with neither a tag nor an entity is returned unchanged.
-    """
-    if not (_HTML_TAG.search(text) or _HTML_ENTITY.search(text)):
-        return text
-    text = _HTML_BREAK.sub("\n", text)
-    text = html.unescape(strip_tags(text)).replace("\xa0", " ")
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def _attribute_path(obj: Any, path: str) -> Any:
-    """``obj.a.b``, calling each callable met on the way (a method such as ``get_title``)."""
-    value = obj
-    for part in path.split("."):
-        if value is None:
-            return None
-        try:
-            value = getattr(value, part)
-        except ObjectDoesNotExist:  # a reverse one-to-one with no row: nothing there
-            return None
-        if callable(value) and not isinstance(
-            value, models.Manager | FieldFile | models.Model | type
-        ):
-            value = value()
-    return value
-
-
-def present(text: str | None) -> str | None:
-    """``text``, or None when it is blank: Genlook refuses empty strings, so a blank title
-    or description is left out of the request rather than sent as ``""``."""
-    return text if text and text.strip() else None
-
-
-@dataclass(frozen=True)
-class ProductPayload:
-    """Exactly what ``POST /products`` receives for one product."""
-
-    external_id: str
-    title: str
-    description: str
-    image_urls: tuple[str, ...]
-    metadata: dict[str, Any] = field(default_factory=dict)
-    valid_for_days: int | None = None
-
-    def as_body(self) -> dict[str, Any]:
-        """The request body (``None``: left out of the request)."""
-        return {
-            "externalId": self.external_id,
-            "title": present(self.title),
-            "description": present(self.description),
-            "images": [{"source": {"url": url}} for url in self.image_urls],
-            "metadata": self.metadata,
-            "validForDays": self.valid_for_days,
-        }
-
-    @property
-    def content_hash(self) -> str:
-        """SHA-256 over every pushed field (and the payload version), order-independent.
-
-        Image URLs count without their signature (``stable_image_url``): a storage that
-        signs each URL anew does not make an unchanged product look changed.
-        """
-        body = self.as_body()
-        body["images"] = [{"source": {"url": stable_image_url(url)}} for url in self.image_urls]
-        body["_v"] = PAYLOAD_VERSION
-        data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(data.encode()).hexdigest()
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, FieldFile):
-        return value.name or None
-    if isinstance(value, models.Model):
-        return str(value.pk)
-    return str(value)
 
 
 class ProductAdapter:
@@ -410,8 +101,8 @@ class ProductAdapter:
         for name in self._image_fields:
             if not isinstance(name, str):
                 continue
-            related = _related_model(model, name)
-            if related is not None and _file_field_of(related) is None:
+            related = related_model(model, name)
+            if related is not None and file_field_of(related) is None:
                 raise ImproperlyConfigured(
                     f"{type(self).__name__}.image_fields: {self.label}.{name} leads to "
                     f"{related._meta.label}, which has no ImageField or FileField. Name a "
@@ -462,7 +153,7 @@ class ProductAdapter:
             return spec(instance)
         first = spec.split(".", 1)[0]
         if "." in spec or hasattr(type(instance), first) or first in vars(instance):
-            return _attribute_path(instance, spec)
+            return attribute_path(instance, spec)
         method = getattr(self, spec, None)
         if callable(method):
             return method(instance)
@@ -524,7 +215,7 @@ class ProductAdapter:
         """A related object becomes its image file; anything else is kept as it is."""
         if not isinstance(item, models.Model):
             return item
-        field_name = _file_field_of(type(item))
+        field_name = file_field_of(type(item))
         if field_name is None:
             raise ImproperlyConfigured(
                 f"{type(self).__name__}.image_fields: {name!r} gives {item._meta.label} "
@@ -563,7 +254,7 @@ class ProductAdapter:
         if category:
             metadata["category"] = category
         for name in self.metadata_fields:
-            metadata[name] = _jsonable(getattr(instance, name, None))
+            metadata[name] = jsonable(getattr(instance, name, None))
         return metadata
 
     def get_valid_for_days(self, instance: models.Model) -> int | None:

@@ -23,9 +23,10 @@ from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 from django.utils.module_loading import import_string
 
-from . import jobs
+from genlook_django import jobs
+from genlook_django.conf import genlook_settings
+
 from .adapters import ProductAdapter
-from .conf import genlook_settings
 
 logger = logging.getLogger("genlook_django.catalog")
 
