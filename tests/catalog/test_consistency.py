@@ -21,7 +21,7 @@ from genlook_django.models import SyncedProduct
 from genlook_django.services.catalog import sync as catalog
 from genlook_django.services.tryons import products
 from genlook_django.signals import product_sync_failed
-from tests.catalog.helpers import listening
+from tests.support.signals import listening
 
 Status = SyncedProduct.Status
 

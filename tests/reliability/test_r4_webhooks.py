@@ -68,17 +68,7 @@ from genlook_django.services.webhooks.payloads import PayloadError, parse_payloa
 from genlook_django.services.webhooks.processing import STATUS_RANK, hash_token
 from genlook_django.services.webhooks.signatures import compute_signature
 from genlook_django.signals import tryon_completed, tryon_failed
-from tests.storefront.conftest import (  # noqa: F401  (fixtures)
-    _media_server,
-    adapter_for,
-    genlook,
-    make_product,
-    product,
-    shop_adapter,
-    shopper,
-    start,
-    storefront,
-)
+from tests.support.storefront import start
 
 from .figures import scaled
 
@@ -883,7 +873,7 @@ def trap() -> Iterator[Trap]:
 
 
 @pytest.fixture
-def r4(storefront, settings):  # noqa: F811
+def r4(storefront, settings):
     """Webhooks on, an account of its own, quotas out of the way; the sandbox sends no
     webhook itself (the campaign posts them) and the status view does not poll."""
     state = storefront.state
@@ -990,7 +980,7 @@ def token_of(sandbox: Any, generation_id: str) -> str:
 
 
 @pytest.fixture
-def make_population(r4, shopper, product, person_photo):  # noqa: F811
+def make_population(r4, shopper, product, person_photo):
     """Real try-ons through the storefront, in the states of a plan [(kind, cohort)]."""
 
     def make(c: Campaign, plan: list[tuple[str, str]]) -> None:
