@@ -1,5 +1,6 @@
 """Shared test set-up. The sandbox fixtures (``genlook_sandbox_server``, ``genlook_sandbox``)
-come from the plugin that host projects use too."""
+come from the plugin that host projects use too; the fixtures several folders share come
+from ``tests/support`` (see its ``__init__``)."""
 
 import threading
 from pathlib import Path
@@ -10,7 +11,14 @@ from django.test.testcases import LiveServerThread
 
 from tests.reliability.figures import print_summary
 
-pytest_plugins = ["genlook_django.sandbox.pytest_plugin", "tests.skip_policy"]
+pytest_plugins = [
+    "genlook_django.sandbox.pytest_plugin",
+    "tests.skip_policy",
+    "tests.support.catalog",
+    "tests.support.storefront",
+    "tests.support.browser",
+    "tests.support.concurrency",
+]
 
 MEDIA = Path(__file__).resolve().parent / "media"
 

@@ -3,7 +3,6 @@ try-ons made for real through the storefront, and rows made directly for the sta
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,25 +13,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
-from PIL import Image
 
 from genlook_django.models import ShopperPhoto, TryOn
 from genlook_django.services import files
-from tests.catalog.conftest import (  # noqa: F401  (fixtures)
-    API_KEY,
-    _media_server,
-    adapter_for,
-    genlook,
-    make_product,
-    shop_adapter,
-)
-from tests.storefront.conftest import (  # noqa: F401  (fixtures)
-    follow,
-    product,
-    shopper,
-    start,
-    storefront,
-)
+from tests.support.images import grey_jpeg
+from tests.support.storefront import follow, start
 
 State = TryOn.State
 
@@ -49,18 +34,6 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-def jpeg(size=(300, 400), color=(235, 235, 235)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, "JPEG", quality=90)
-    return out.getvalue()
-
-
-def png_logo(size=(100, 50), color=(200, 0, 0, 255)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGBA", size, color).save(out, "PNG")
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -85,7 +58,7 @@ def staff(db) -> Callable[..., Client]:
 
 
 @pytest.fixture
-def make_try_on(storefront, product) -> Callable[..., TryOn]:  # noqa: F811
+def make_try_on(storefront, product) -> Callable[..., TryOn]:
     """A TryOn row as the pipeline leaves it, at a chosen time, with a result file and a
     photo file in the private storage when asked."""
     content_type = ContentType.objects.get_for_model(product)
@@ -106,7 +79,7 @@ def make_try_on(storefront, product) -> Callable[..., TryOn]:  # noqa: F811
         if photo:
             photo_row = ShopperPhoto.objects.create(
                 shopper_key=shopper_key,
-                file_name=files.save(files.photos_storage(), "genlook/photos/p.jpg", jpeg()),
+                file_name=files.save(files.photos_storage(), "genlook/photos/p.jpg", grey_jpeg()),
                 width=300,
                 height=400,
                 size_bytes=1000,
@@ -140,8 +113,8 @@ def make_try_on(storefront, product) -> Callable[..., TryOn]:  # noqa: F811
 
 @pytest.fixture
 def real_try_on(
-    storefront,  # noqa: F811
-    product,  # noqa: F811
+    storefront,
+    product,
     person_photo,
     django_capture_on_commit_callbacks,
 ) -> Callable[..., TryOn]:

@@ -16,9 +16,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from genlook_django.models import CreditSnapshot, FunnelEvent, TryOn, WatermarkSettings
-from tests.storefront.test_browser import OUTPUT, browser  # noqa: F401  (fixture)
-
-from .conftest import API_KEY, png_logo
+from tests.support.browser import OUTPUT
+from tests.support.catalog import API_KEY
+from tests.support.images import png_logo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,7 +60,7 @@ def log_in(page, live_server) -> None:
     page.wait_for_url("**/admin/")
 
 
-def test_the_merchant_reads_credits_and_tunes_the_watermark(live_server, browser, history):  # noqa: F811
+def test_the_merchant_reads_credits_and_tunes_the_watermark(live_server, browser, history):
     OUTPUT.mkdir(exist_ok=True)
     row = WatermarkSettings.load()
     row.logo.save("logo.png", SimpleUploadedFile("logo.png", png_logo((240, 80))), save=False)

@@ -18,8 +18,7 @@ from genlook_django.checks import check_admin
 from genlook_django.models import CreditAlert, CreditSnapshot, FunnelEvent, TryOn
 from genlook_django.services import credits
 from genlook_django.signals import credits_low
-
-from .conftest import API_KEY
+from tests.support.catalog import API_KEY
 
 pytestmark = pytest.mark.django_db
 

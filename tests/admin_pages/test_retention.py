@@ -22,8 +22,7 @@ from genlook_django.models import (
 )
 from genlook_django.services import files, retention
 from genlook_django.services.tryons import shoppers
-
-from .conftest import jpeg
+from tests.support.images import grey_jpeg
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +43,8 @@ def purge(*args: str) -> str:
 
 
 def test_photos_and_results_past_retention_go_and_recent_ones_stay(make_try_on):
-    expired = make_try_on(at=old(8), result=jpeg(), photo=True)
-    recent = make_try_on(at=old(2), result=jpeg(), photo=True, shopper_key="a_" + "2" * 40)
+    expired = make_try_on(at=old(8), result=grey_jpeg(), photo=True)
+    recent = make_try_on(at=old(2), result=grey_jpeg(), photo=True, shopper_key="a_" + "2" * 40)
     expired_files = (expired.result_file, expired.photo.file_name)
     FunnelEvent.objects.create(
         kind="added_to_cart",
@@ -104,13 +103,13 @@ def test_statistics_go_after_their_own_retention(make_try_on, settings):
 
 def test_none_keeps_everything(make_try_on, settings):
     settings.GENLOOK = {**settings.GENLOOK, "RETENTION_DAYS": None, "STATS_RETENTION_DAYS": None}
-    kept = make_try_on(at=old(800), result=jpeg(), photo=True)
+    kept = make_try_on(at=old(800), result=grey_jpeg(), photo=True)
     assert retention.purge_expired().as_dict() == retention.PurgeReport().as_dict()
     assert files.exists(files.results_storage(), kept.result_file)
 
 
 def test_the_command_with_dry_run_changes_nothing(make_try_on):
-    expired = make_try_on(at=old(8), result=jpeg(), photo=True)
+    expired = make_try_on(at=old(8), result=grey_jpeg(), photo=True)
 
     output = purge("--dry-run")
 
@@ -126,7 +125,7 @@ def test_the_command_with_dry_run_changes_nothing(make_try_on):
 
 
 def test_the_periodic_task(make_try_on):
-    make_try_on(at=old(8), result=jpeg(), photo=True)
+    make_try_on(at=old(8), result=grey_jpeg(), photo=True)
     summary = tasks.purge_expired.apply().result
     assert summary["photos"] == 1 and summary["results"] == 1
 

@@ -14,8 +14,7 @@ from PIL import Image
 
 from genlook_django.models import FunnelEvent, ShopperPhoto, TryOn, UsageRecord
 from genlook_django.services import files
-
-from .conftest import jpeg
+from tests.support.images import grey_jpeg
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +41,7 @@ def act(admin_client, django_capture_on_commit_callbacks):
 
 
 def test_list_shows_thumbnails_timings_errors_and_product_links(admin_client, make_try_on, product):
-    done = make_try_on(result=jpeg(), took=7.5)
+    done = make_try_on(result=grey_jpeg(), took=7.5)
     make_try_on(State.FAILED, error_code="PHOTO_REJECTED")
     make_try_on(State.PENDING)
 
@@ -69,7 +68,7 @@ def test_state_and_date_filters(admin_client, make_try_on):
 
 
 def test_the_result_is_streamed_to_staff_who_may_view_try_ons(make_try_on, staff):
-    done = make_try_on(result=jpeg((600, 800)))
+    done = make_try_on(result=grey_jpeg((600, 800)))
     viewer = staff("view_tryon")
 
     full = viewer.get(result_url(done))
@@ -193,7 +192,7 @@ def test_erase_this_shopper_asks_first_then_erases_here_and_at_genlook(
 def test_erase_from_the_try_on_page(
     storefront, admin_client, make_try_on, django_capture_on_commit_callbacks
 ):
-    try_on = make_try_on(result=jpeg(), photo=True)
+    try_on = make_try_on(result=grey_jpeg(), photo=True)
     url = reverse("admin:genlook_tryon_erase_shopper", args=[try_on.pk])
     page = admin_client.get(reverse("admin:genlook_tryon_change", args=[try_on.pk]))
     assert url in page.content.decode()

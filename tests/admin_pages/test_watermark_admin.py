@@ -12,8 +12,8 @@ from PIL import Image
 
 from genlook_django.models import WatermarkSettings
 from genlook_django.services import files, watermark
-
-from .conftest import API_KEY, png_logo
+from tests.support.catalog import API_KEY
+from tests.support.images import png_logo
 
 pytestmark = pytest.mark.django_db
 

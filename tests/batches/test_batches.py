@@ -11,7 +11,7 @@ from PIL import Image
 
 from genlook_django.models import BatchItem, BatchJob
 from genlook_django.services import batches, files
-from tests.batches.conftest import wait_done
+from tests.support.batches import wait_done
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

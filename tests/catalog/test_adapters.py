@@ -20,7 +20,7 @@ from genlook_django import GarmentCategory, ProductAdapter
 from genlook_django.models import SyncedProduct
 from genlook_django.services import catalog
 from genlook_django.services.catalog import ProductPayload, normalise_category
-from tests.catalog.conftest import API_KEY
+from tests.support.catalog import API_KEY
 
 Status = SyncedProduct.Status
 

@@ -14,7 +14,7 @@ from genlook_django.admin.products import SyncedProductAdmin
 from genlook_django.client import NotFoundError
 from genlook_django.models import SyncedProduct
 from genlook_django.services import catalog
-from tests.catalog.helpers import image_bytes
+from tests.support.images import image_bytes
 
 Status = SyncedProduct.Status
 CHANGELIST = reverse("admin:genlook_syncedproduct_changelist")

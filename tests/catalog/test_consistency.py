@@ -25,7 +25,7 @@ from genlook_django.services import catalog
 from genlook_django.services.catalog import locks
 from genlook_django.services.tryons import products
 from genlook_django.signals import product_sync_failed, product_synced
-from tests.catalog.helpers import listening
+from tests.support.signals import listening
 
 Status = SyncedProduct.Status
 

@@ -28,7 +28,7 @@ from genlook_django.models import SyncedProduct
 from genlook_django.services import catalog
 from genlook_django.services.catalog import Skip, html_to_text
 from tests.catalog.gallery import Garment, GarmentPhoto
-from tests.catalog.helpers import image_bytes
+from tests.support.images import image_bytes
 
 Status = SyncedProduct.Status
 

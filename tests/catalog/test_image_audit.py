@@ -7,7 +7,7 @@ import pytest
 from genlook_django.models import SyncedProduct
 from genlook_django.services.catalog import image_audit
 from genlook_django.services.catalog.image_audit import audit_url
-from tests.catalog.helpers import image_bytes
+from tests.support.images import image_bytes
 
 
 @pytest.fixture

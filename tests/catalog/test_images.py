@@ -16,7 +16,7 @@ from genlook_django.services import catalog
 from genlook_django.services.catalog import stable_image_url
 from genlook_django.services.tryons import products
 from tests.catalog.gallery import Garment, GarmentNote, GarmentPhoto
-from tests.catalog.helpers import image_bytes
+from tests.support.images import image_bytes
 
 Status = SyncedProduct.Status
 

@@ -11,7 +11,7 @@ from genlook_django import disable_auto_sync, tasks
 from genlook_django.client import NotFoundError
 from genlook_django.models import SyncedProduct
 from genlook_django.signals import product_sync_failed, product_synced
-from tests.catalog.helpers import listening
+from tests.support.signals import listening
 
 Status = SyncedProduct.Status
 

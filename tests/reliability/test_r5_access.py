@@ -60,23 +60,10 @@ from genlook_django.services import files
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import shoppers
 from genlook_django.services.tryons import start as tryons
-from tests.catalog.conftest import (  # noqa: F401  (fixtures)
-    _media_server,
-    adapter_for,
-    genlook,
-    make_product,
-    shop_adapter,
-)
-from tests.storefront.conftest import (  # noqa: F401  (fixtures)
-    ME,
-    TRY_ONS,
-    follow,
-    product,
-    product_ref,
-    start,
-    storefront,
-)
-from tests.storefront.test_security import _in_parallel, sqlite_waits_for_locks  # noqa: F401
+from tests.support import images
+from tests.support.catalog import API_KEY
+from tests.support.concurrency import in_parallel
+from tests.support.storefront import ME, TRY_ONS, follow, product_ref, start
 
 from .figures import full_run, scaled
 
@@ -530,9 +517,9 @@ def emulator_url(route: Route, victim: Victim) -> str:
 
 
 def test_no_stranger_reaches_a_shoppers_try_ons(
-    storefront,  # noqa: F811
+    storefront,
     settings,
-    product,  # noqa: F811
+    product,
     person_photo,
     figures,
 ):
@@ -873,7 +860,7 @@ class NetworkStackFailure(RuntimeError):
 
 
 @pytest.fixture
-def canary(storefront, settings):  # noqa: F811
+def canary(storefront, settings):
     """The app with a distinctive API key (an account of its own at the sandbox)."""
     storefront.state.add_account(CANARY, credits=10_000)
     storefront.state.configure(rate_limit=100_000)
@@ -889,14 +876,12 @@ def canary(storefront, settings):  # noqa: F811
 def test_the_api_key_shows_nowhere(
     canary,
     settings,
-    make_product,  # noqa: F811
+    make_product,
     person_photo,
     monkeypatch,
     tmp_path,
     figures,
 ):
-    from tests.storefront import images
-
     began = time.monotonic()
     scan = LeakScan([CANARY, WRONG_KEY])
     shirt = make_product("Canary Shirt")
@@ -1325,15 +1310,12 @@ class Drain:
 
 
 def test_a_script_cannot_drain_the_credits(
-    storefront,  # noqa: F811
+    storefront,
     settings,
-    product,  # noqa: F811
-    sqlite_waits_for_locks,  # noqa: F811
+    product,
+    sqlite_waits_for_locks,
     figures,
 ):
-    from tests.catalog.conftest import API_KEY
-    from tests.storefront import images
-
     began = time.monotonic()
     limits = drain_limits()
     counts = {name: limit_count(value) for name, value in limits.items()}
@@ -1454,7 +1436,7 @@ def test_a_script_cannot_drain_the_credits(
         UsageRecord(kind=UsageRecord.Kind.TRY_ON, shopper_key=f"a_earlier{n}")
         for n in range(drain.cap - left)
     )
-    for response in _in_parallel(threads, lambda i: upload(Client(REMOTE_ADDR=f"10.200.{i}.3"))):
+    for response in in_parallel(threads, lambda i: upload(Client(REMOTE_ADDR=f"10.200.{i}.3"))):
         drain.tally(response)
     drain.cap, drain.cap_note = left, f"left of DAILY_TRY_ON_BUDGET {counts[drain.cap_name]}"
     settle(drain)
@@ -1475,7 +1457,7 @@ def test_a_script_cannot_drain_the_credits(
         client.cookies[django_settings.SESSION_COOKIE_NAME] = cookie
         return upload(client)
 
-    for response in _in_parallel(threads, tab):
+    for response in in_parallel(threads, tab):
         drain.tally(response)
     assert len({row.shopper_key for row in TryOn.objects.all()}) == 1  # one shopper
     settle(drain)

@@ -16,10 +16,9 @@ from genlook_django.models import ShopperPhoto, TryOn, UsageRecord
 from genlook_django.services import files
 from genlook_django.services.tryons import shoppers
 from genlook_django.signals import credits_exhausted, tryon_completed, tryon_failed
-from tests.catalog.conftest import API_KEY
-
-from . import images
-from .conftest import ME, TRY_ONS, follow, product_ref, start
+from tests.support import images
+from tests.support.catalog import API_KEY
+from tests.support.storefront import ME, TRY_ONS, follow, product_ref, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

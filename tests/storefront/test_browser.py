@@ -7,28 +7,16 @@ browser fails the test instead. Screenshots land in test-output/.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from genlook_django.models import TryOn
-from tests.services import services_required
+from tests.support.browser import OUTPUT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = os.environ.get("GENLOOK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 PHOTO = Path(__file__).resolve().parents[1] / "media" / "person-astronaut.png"
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 860}},
@@ -39,34 +27,6 @@ VIEWPORTS = {
         "has_touch": True,
     },
 }
-
-
-def require_browser() -> None:
-    problem = None
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        problem = "Playwright is not installed (pip install -e '.[dev]')"
-    if problem is None and not os.access(CHROMIUM, os.X_OK):
-        problem = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-    if problem:
-        if services_required():
-            pytest.fail(f"{problem}; GENLOOK_REQUIRE_SERVICES=1 requires it")
-        pytest.skip(problem)
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes
-    # meanwhile are plain synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

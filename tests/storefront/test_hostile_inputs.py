@@ -14,9 +14,8 @@ from django.test import Client
 
 from genlook_django.models import ShopperPhoto, TryOn
 from genlook_django.services.tryons import photos
-
-from . import images
-from .conftest import ME, TRY_ONS, product_ref
+from tests.support import images
+from tests.support.storefront import ME, TRY_ONS, product_ref
 
 API = pytest.mark.django_db(transaction=True)  # as the storefront's other API tests
 

@@ -9,8 +9,7 @@ from PIL import Image
 
 from genlook_django.services.tryons import photos
 from genlook_django.services.tryons.photos import PhotoError, PhotoLimits
-
-from . import images
+from tests.support import images
 
 LIMITS = PhotoLimits(
     max_bytes=10 * 1024 * 1024, max_pixels=50_000_000, min_edge=256, long_edge=1024, quality=85
@@ -233,7 +232,7 @@ settings.configure(GENLOOK={}, USE_I18N=False)
 django.setup()
 from PIL import Image
 from genlook_django.services.tryons import photos
-from tests.storefront import images
+from tests.support import images
 
 def high_water_kib():
     with open("/proc/self/status") as status:

@@ -14,8 +14,7 @@ from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import results
 from genlook_django.services.tryons import start as tryons
 from genlook_django.signals import tryon_completed
-
-from .conftest import start
+from tests.support.storefront import start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,7 +14,6 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -25,10 +24,10 @@ from genlook_django.services import files
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import photos, quotas, results, shoppers
 from genlook_django.services.tryons import start as tryons
-from tests.catalog.conftest import API_KEY
-
-from . import images
-from .conftest import ME, TRY_ONS, follow, product_ref, start
+from tests.support import images
+from tests.support.catalog import API_KEY
+from tests.support.concurrency import in_parallel
+from tests.support.storefront import ME, TRY_ONS, follow, product_ref, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -259,61 +258,6 @@ def test_a_refused_photo_still_counts_as_an_upload_but_not_as_a_try_on(
 # -- 5. Parallel requests cannot all pass a quota -----------------------------------------------
 
 
-@pytest.fixture
-def sqlite_waits_for_locks(monkeypatch):
-    """The test database is SQLite in memory with a shared cache, where a statement fails at
-    once (SQLITE_LOCKED) while another connection holds its table; a file database or
-    PostgreSQL waits for the lock instead. Wait the same way here, so that parallel
-    requests test the quotas, not that."""
-    import sqlite3
-
-    from django.db import connection
-
-    if connection.vendor != "sqlite":
-        return
-    from django.db.backends.sqlite3 import base
-
-    def patient(method):
-        def run(self, *args, **kwargs):
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    return method(self, *args, **kwargs)
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.002)
-
-        return run
-
-    for name in ("execute", "executemany"):
-        monkeypatch.setattr(
-            base.SQLiteCursorWrapper, name, patient(getattr(base.SQLiteCursorWrapper, name))
-        )
-
-
-def _in_parallel(count: int, request) -> list:
-    """Run ``request(i)`` in ``count`` threads released at once; their answers."""
-    barrier = threading.Barrier(count)
-    answers: list = [None] * count
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(5)
-            answers[i] = request(i)
-        except BaseException as exc:  # reported below
-            answers[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return answers
-
-
 @pytest.mark.parametrize(
     ("setting", "code"),
     [
@@ -334,7 +278,7 @@ def test_parallel_requests_cannot_overshoot_a_quota(
 
     monkeypatch.setattr(photos, "normalise", slow_normalise)
 
-    answers = _in_parallel(6, lambda i: start(Client(), product, person_photo))
+    answers = in_parallel(6, lambda i: start(Client(), product, person_photo))
 
     assert not [a for a in answers if isinstance(a, BaseException)], answers
     accepted = [a for a in answers if a.status_code == 202]

@@ -14,8 +14,7 @@ from django.urls import reverse
 from genlook_django.models import TryOn
 from genlook_django.services.tryons import start as tryons
 from genlook_django.services.tryons import status_wait
-
-from .conftest import start
+from tests.support.storefront import start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from genlook_django.models import TryOn, WebhookDelivery
-
-from .conftest import finished, payload_of
+from tests.support.webhooks import finished, payload_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

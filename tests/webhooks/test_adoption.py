@@ -15,8 +15,7 @@ from genlook_django.models import TryOn, WebhookDelivery
 from genlook_django.services.tryons import results
 from genlook_django.services.webhooks.signatures import signature_header
 from genlook_django.signals import tryon_completed
-
-from .conftest import finished, payload_of
+from tests.support.webhooks import finished, payload_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 State = TryOn.State

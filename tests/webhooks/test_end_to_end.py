@@ -11,8 +11,7 @@ from django.urls import reverse
 
 from genlook_django.models import TryOn, WebhookDelivery
 from genlook_django.services.tryons import reconcile
-
-from .conftest import start
+from tests.support.storefront import start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

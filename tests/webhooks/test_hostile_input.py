@@ -14,8 +14,7 @@ from genlook_django.services.webhooks.signatures import (
     compute_signature,
     verify_signature,
 )
-
-from .conftest import finished, payload_of
+from tests.support.webhooks import finished, payload_of
 
 SECRET = "whsec_current"
 BODY = b'{"id": "gen_1", "status": "completed"}'

@@ -12,8 +12,7 @@ from genlook_django import jobs, tasks
 from genlook_django.models import TryOn, WebhookDelivery
 from genlook_django.services.webhooks import processing as webhooks
 from genlook_django.services.webhooks.signatures import signature_header
-
-from .conftest import finished, payload_of
+from tests.support.webhooks import finished, payload_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,8 +14,8 @@ from genlook_django.models import TryOn
 from genlook_django.services.tryons import reconcile
 from genlook_django.services.tryons import start as tryons
 from genlook_django.signals import tryon_failed
-
-from .conftest import finished, start
+from tests.support.storefront import start
+from tests.support.webhooks import finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

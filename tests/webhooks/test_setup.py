@@ -7,10 +7,9 @@ from django.core.checks import run_checks
 
 from genlook_django.models import TryOn
 from genlook_django.services.webhooks import processing as webhooks
-from tests.catalog.conftest import API_KEY
 from tests.client.stub import stub_server
-
-from .conftest import start
+from tests.support.catalog import API_KEY
+from tests.support.storefront import start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,12 +1,9 @@
-"""Helpers for the catalog tests."""
+"""Listening to the app's signals in a test."""
 
 from __future__ import annotations
 
 import contextlib
-import io
 from collections.abc import Callable, Iterator
-
-from PIL import Image
 
 
 @contextlib.contextmanager
@@ -24,9 +21,3 @@ def listening(signal, action: Callable[..., None] | None = None) -> Iterator[lis
         yield received
     finally:
         signal.disconnect(receiver)
-
-
-def image_bytes(size: tuple[int, int] = (400, 500), fmt: str = "PNG", colour: str = "tan") -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, fmt)
-    return buffer.getvalue()

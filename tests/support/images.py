@@ -1,4 +1,5 @@
-"""Photos for the storefront tests, made with Pillow (and a few hand-made headers)."""
+"""Images for the tests, made with Pillow (and a few hand-made headers): shoppers' photos,
+product images, admin results and logos."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def gif(size: tuple[int, int] = (400, 500)) -> bytes:
     return encode(Image.new("P", size), "GIF")
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
+def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
@@ -58,9 +59,9 @@ def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + _chunk(b"IEND", b"")
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + png_chunk(b"IEND", b"")
     )
 
 
@@ -80,9 +81,9 @@ def png_rgba_streamed(
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
     return (
         b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", body)
-        + _chunk(b"IEND", b"")
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", body)
+        + png_chunk(b"IEND", b"")
     )
 
 
@@ -134,3 +135,18 @@ def jpeg_segments(content: bytes) -> list[int]:
         markers.append(marker)
         at += 2 + struct.unpack(">H", content[at + 2 : at + 4])[0]
     return markers
+
+
+def image_bytes(size: tuple[int, int] = (400, 500), fmt: str = "PNG", colour: str = "tan") -> bytes:
+    """A plain product image (PNG unless told)."""
+    return encode(Image.new("RGB", size, colour), fmt)
+
+
+def grey_jpeg(size: tuple[int, int] = (300, 400), color=(235, 235, 235)) -> bytes:
+    """A plain JPEG, as a stored result or photo."""
+    return encode(Image.new("RGB", size, color), "JPEG", quality=90)
+
+
+def png_logo(size: tuple[int, int] = (100, 50), color=(200, 0, 0, 255)) -> bytes:
+    """A plain RGBA PNG, as a watermark logo."""
+    return encode(Image.new("RGBA", size, color), "PNG")
