@@ -27,8 +27,7 @@ from PIL import Image, UnidentifiedImageError
 from genlook_django.admin.mixins import ExactIdSearchMixin, NoBulkDeleteMixin
 from genlook_django.models import TryOn
 from genlook_django.services import files, retention
-from genlook_django.services.tryons import quotas
-from genlook_django.services.tryons import start as tryons
+from genlook_django.services.tryons import quotas, start
 
 from .credits import TOP_UP_URL  # noqa: F401  (re-exported: it used to live here)
 
@@ -325,8 +324,8 @@ class TryOnAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin):
         done, refused = [], []
         for try_on in try_ons:
             try:
-                done.append(tryons.retry(try_on))
-            except (tryons.TryOnRefused, quotas.QuotaExceeded) as exc:
+                done.append(start.retry(try_on))
+            except (start.TryOnRefused, quotas.QuotaExceeded) as exc:
                 refused.append((try_on, exc.message))
         if done and one:
             self.message_user(

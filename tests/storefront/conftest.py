@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from genlook_django import jobs
 from tests.catalog.conftest import (  # noqa: F401  (fixtures)
     _media_server,
     adapter_for,
@@ -43,6 +44,29 @@ def storefront(settings, genlook, tmp_path):  # noqa: F811  (the imported fixtur
         "WIDGET_POLL_MS": 50,
     }
     return genlook
+
+
+def hold_submissions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, try-on submissions are queued for a worker that does not run them
+    (yet); returns the ids of the try-ons whose ``genlook.submit_try_on`` was handed over.
+    Other tasks run as before."""
+    held: list[int] = []
+    enqueue = jobs.enqueue
+
+    def held_back(name: str, *args: Any, **options: Any) -> Any:
+        if name != "genlook.submit_try_on":
+            return enqueue(name, *args, **options)
+        held.append(args[0])
+        return None
+
+    monkeypatch.setattr(jobs, "enqueue", held_back)
+    return held
+
+
+@pytest.fixture
+def submissions_held(monkeypatch) -> list[int]:
+    """``hold_submissions`` for the whole test."""
+    return hold_submissions(monkeypatch)
 
 
 @pytest.fixture

@@ -494,21 +494,11 @@ def _normalise_image(image: Image.Image, kind: str, limits: PhotoLimits) -> tupl
         image.close()
 
 
-def naive_normalise(data: bytes, long_edge: int) -> bytes:
-    """The straightforward path, kept for the benchmark: full decode, Lanczos, quality 90."""
-    image = Image.open(io.BytesIO(data))
-    image = image.resize(target_size(*image.size, long_edge), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue()
-
-
 __all__ = [
     "NormalisedPhoto",
     "PhotoError",
     "PhotoLimits",
     "heif_supported",
-    "naive_normalise",
     "normalise",
     "sniff_format",
     "target_size",
