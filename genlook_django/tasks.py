@@ -12,7 +12,7 @@ from celery import shared_task
 from genlook_django.services import batches
 from genlook_django.services.catalog import sync as catalog
 from genlook_django.services.genlook import get_client
-from genlook_django.services.tryons import reconcile, results, submission
+from genlook_django.services.tryons import reconcile, results, start, submission
 
 from . import jobs
 from .client import GenlookError, RateLimitedError
@@ -181,10 +181,8 @@ def poll_try_on(self, try_on_id: int) -> str:
 def erase_shopper_at_genlook(self, shopper_key: str) -> None:
     """``DELETE /customers/{shopper_key}``: Genlook erases the shopper's photos and results.
     Retried with backoff (up to about an hour) while Genlook cannot be reached."""
-    from genlook_django.services.tryons import start as tryons
-
     try:
-        tryons.erase_at_genlook(shopper_key)
+        start.erase_at_genlook(shopper_key)
     except GenlookError as exc:
         if self.request.is_eager or not exc.is_transient:
             raise
