@@ -81,21 +81,28 @@ def _setup_django(long_edge: int) -> None:
         django.setup()
 
 
+def naive_normalise(data: bytes, long_edge: int) -> bytes:
+    """The straightforward path, for comparison: full decode, Lanczos, quality 90."""
+    from PIL import Image
+
+    from genlook_django.services.tryons import photos
+
+    image = Image.open(io.BytesIO(data))
+    image = image.resize(photos.target_size(*image.size, long_edge), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
 def _path(name: str, long_edge: int):
     from PIL import Image
 
     from genlook_django.services.tryons import photos
-    from genlook_django.services.tryons.photo_pixels import target_size
 
     limits = photos.PhotoLimits.from_settings()
 
     def naive(data: bytes) -> bytes:
-        """The straightforward path: full decode, Lanczos, quality 90."""
-        image = Image.open(io.BytesIO(data))
-        image = image.resize(target_size(*image.size, long_edge), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=90)
-        return out.getvalue()
+        return naive_normalise(data, long_edge)
 
     def ours(data: bytes) -> bytes:
         return photos.normalise(data, limits).content

@@ -12,7 +12,7 @@ divided by the try-ons completed.
 
 Three ways of getting the result, with the same generations (``--generation-seconds``):
 
-- worker: what a deployment with a Celery worker runs (``tryons.submit(wait=True)``: the
+- worker: what a deployment with a Celery worker runs (``submission.submit_try_on(wait=True)``: the
   task holds ``/try-on/sync``, the result is stored as soon as Genlook answers), run here
   in a thread per try-on; the goal, <= 3;
 - embedded: no worker (Celery eager): ``/try-on``, then the status view asks Genlook
@@ -125,12 +125,11 @@ def documented_pattern(sandbox, product, args) -> float:
     """/try-on then GET /generations/{id} every 2 s, with the client straight."""
     from genlook_django.models import ShopperPhoto
     from genlook_django.services.genlook import get_client
-    from genlook_django.services.tryons import products
-    from genlook_django.services.tryons import start as tryons
+    from genlook_django.services.tryons import products, uploads
 
     client = get_client()
     photo = ShopperPhoto.objects.order_by("-pk").first()
-    image_id = tryons.ensure_uploaded(photo, client)
+    image_id = uploads.ensure_uploaded(photo, client)
     start = len(sandbox.state.requests)
     done = 0
 

@@ -36,6 +36,7 @@ import threading
 import time
 import types
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -204,28 +205,33 @@ def submissions(*, worker: bool):
     does (``/try-on/sync``) in another thread; without, eagerly in the request."""
     from django.test import override_settings
 
-    from genlook_django.services.tryons import start as tryons
+    from genlook_django import jobs
+    from genlook_django.services.tryons import submission
 
-    original = tryons.enqueue_submission
+    original = jobs.enqueue
     if worker:
 
-        def enqueue(try_on_id: int) -> None:
+        def enqueue(name: str, *args: Any, **options: Any) -> Any:
+            if name != "genlook.submit_try_on":
+                return original(name, *args, **options)
+
             def work() -> None:
                 from django.db import connection
 
                 try:
-                    tryons.submit(try_on_id, wait=True)
+                    submission.submit_try_on(args[0], wait=True)
                 finally:
                     connection.close()
 
             threading.Thread(target=work, daemon=True).start()
+            return None
 
-        tryons.enqueue_submission = enqueue
+        jobs.enqueue = enqueue
     try:
         with override_settings(CELERY_TASK_ALWAYS_EAGER=not worker):
             yield
     finally:
-        tryons.enqueue_submission = original
+        jobs.enqueue = original
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -564,6 +564,8 @@ class BatchItem(models.Model):
     error_code = models.CharField(_("error code"), max_length=64, blank=True)
     error_message = models.TextField(_("error message"), blank=True)
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    # As TryOn.create_sent_at: set by one submission only, right before the create leaves.
+    create_sent_at = models.DateTimeField(_("create sent"), null=True, blank=True, editable=False)
     submitted_at = models.DateTimeField(_("accepted by Genlook"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     used_as_catalog_image_at = models.DateTimeField(

@@ -4,18 +4,19 @@ They are handed over (queued, or run inline) by ``jobs``, by name; nothing calls
 
 from __future__ import annotations
 
-import contextlib
 import random
 from typing import Any
 
 from celery import shared_task
 
-from genlook_django.services import catalog
+from genlook_django.services import batches, catalog
 from genlook_django.services.genlook import get_client
+from genlook_django.services.tryons import reconcile, results, start, submission
 
 from . import jobs
 from .client import GenlookError, RateLimitedError
 from .conf import genlook_settings
+from .models import BatchItem, TryOn
 
 # The first retry of a failed sync waits about a minute; each next one twice as long, up to
 # SYNC_RETRY_BACKOFF_MAX. With the defaults (5 retries, 600 s): 1, 2, 4, 8 and 10 minutes,
@@ -123,6 +124,17 @@ def _poll_countdown(retries: int) -> float:
     return min(30.0, 2.0 * 1.5**retries)
 
 
+def _poll_once(record: Any) -> Any:
+    """One check of a pending try-on or batch item; a transient failure is asked again
+    by the caller's next retry."""
+    try:
+        return results.poll_once(record, client=get_client())
+    except GenlookError as exc:
+        if not exc.is_transient:
+            raise
+        return record
+
+
 @shared_task(bind=True, acks_late=True, name="genlook.submit_try_on", max_retries=3)
 def submit_try_on(self, try_on_id: int) -> str:
     """Upload the shopper's photo (once) and create the try-on at Genlook.
@@ -132,18 +144,17 @@ def submit_try_on(self, try_on_id: int) -> str:
     retried with backoff. Run eagerly (inside the shopper's request): the asynchronous
     ``/try-on``, one quick retry at most, and the status view polls the result through.
     """
-    from genlook_django.services.tryons import results
-    from genlook_django.services.tryons import start as tryons
-
     eager = bool(self.request.is_eager)
     try:
-        outcome = tryons.submit(
+        outcome = submission.submit_try_on(
             try_on_id,
             wait=not eager,
             client=get_client(max_retries=1) if eager else None,
             raise_transient=not eager and self.request.retries < self.max_retries,
         )
-    except results.TRANSIENT_ERRORS as exc:
+    except GenlookError as exc:
+        if not exc.is_transient:
+            raise
         raise self.retry(exc=exc, countdown=_submit_backoff(self.request.retries)) from exc
     if outcome == "poll" and not eager:
         jobs.enqueue("genlook.poll_try_on", try_on_id, countdown=_poll_countdown(0))
@@ -154,15 +165,10 @@ def submit_try_on(self, try_on_id: int) -> str:
 def poll_try_on(self, try_on_id: int) -> str:
     """Ask Genlook for a pending try-on's result, again and again with backoff (2 s, then
     1.5x longer, at most 30 s apart), until it is final or ``RESULT_TIMEOUT`` passes."""
-    from genlook_django.services.tryons import results
-
-    from .models import TryOn
-
     try_on = TryOn.objects.filter(pk=try_on_id).first()
     if try_on is None:
         return "missing"
-    with contextlib.suppress(*results.TRANSIENT_ERRORS):  # asked again below
-        try_on = results.poll_once(try_on, client=get_client())
+    try_on = _poll_once(try_on)
     if try_on.is_final or try_on.state != TryOn.State.PENDING:
         return try_on.state
     if self.request.is_eager:
@@ -174,13 +180,10 @@ def poll_try_on(self, try_on_id: int) -> str:
 def erase_shopper_at_genlook(self, shopper_key: str) -> None:
     """``DELETE /customers/{shopper_key}``: Genlook erases the shopper's photos and results.
     Retried with backoff (up to about an hour) while Genlook cannot be reached."""
-    from genlook_django.services.tryons import results
-    from genlook_django.services.tryons import start as tryons
-
     try:
-        tryons.erase_at_genlook(shopper_key)
-    except results.TRANSIENT_ERRORS as exc:
-        if self.request.is_eager:
+        start.erase_at_genlook(shopper_key)
+    except GenlookError as exc:
+        if self.request.is_eager or not exc.is_transient:
             raise
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
@@ -282,8 +285,6 @@ def reconcile_try_ons(limit: int | None = None) -> dict[str, int]:
     """Poll try-ons nobody has checked for ``RECONCILE_AFTER`` seconds, and fail those
     still open after ``RECONCILE_MAX_AGE`` (``services.reconcile``). Schedule it with
     Celery beat, e.g. every minute (docs/webhooks.md)."""
-    from genlook_django.services.tryons import reconcile
-
     return reconcile.reconcile(limit=limit).as_dict()
 
 
@@ -294,13 +295,11 @@ def reconcile_try_ons(limit: int | None = None) -> dict[str, int]:
 def start_batch(self, job_id: int) -> int:
     """Upload a batch's model photos (once each), then fan out one ``run_batch_item`` task
     per item. Every call spends the shared request budget. Returns how many were enqueued."""
-    from genlook_django.services import batches
-
     eager = bool(self.request.is_eager)
     try:
         item_ids = batches.prepare(job_id, client=get_client(max_retries=1) if eager else None)
-    except batches.TRANSIENT_ERRORS as exc:
-        if eager:
+    except GenlookError as exc:
+        if eager or not exc.is_transient:
             raise
         raise self.retry(exc=exc, countdown=_submit_backoff(self.request.retries)) from exc
     for item_id in item_ids:
@@ -313,17 +312,17 @@ def run_batch_item(self, item_id: int) -> str:
     """Try one (model photo, product) pair on: ``/try-on/sync`` with a worker (the poll
     task takes over on a 202), ``/try-on`` when run eagerly (the admin's progress page
     polls through). Transient failures that created nothing are retried with backoff."""
-    from genlook_django.services import batches
-
     eager = bool(self.request.is_eager)
     try:
-        outcome = batches.run_item(
+        outcome = submission.submit_batch_item(
             item_id,
             wait=not eager,
             client=get_client(max_retries=1) if eager else None,
             raise_transient=not eager and self.request.retries < self.max_retries,
         )
-    except batches.TRANSIENT_ERRORS as exc:
+    except GenlookError as exc:
+        if not exc.is_transient:
+            raise
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries, exc) / 4) from exc
     if outcome == "poll" and not eager:
         jobs.enqueue("genlook.poll_batch_item", item_id, countdown=_poll_countdown(0))
@@ -333,15 +332,10 @@ def run_batch_item(self, item_id: int) -> str:
 @shared_task(bind=True, acks_late=True, name="genlook.poll_batch_item", max_retries=None)
 def poll_batch_item(self, item_id: int) -> str:
     """Ask Genlook for a pending batch item's result with backoff, until it is final."""
-    from genlook_django.services import batches
-
-    from .models import BatchItem
-
     item = BatchItem.objects.filter(pk=item_id).first()
     if item is None:
         return "missing"
-    with contextlib.suppress(*batches.TRANSIENT_ERRORS):  # asked again below
-        item = batches.poll_once(item, client=get_client())
+    item = _poll_once(item)
     if item.is_final or item.state != BatchItem.State.PENDING or self.request.is_eager:
         return item.state
     raise self.retry(countdown=_poll_countdown(self.request.retries))

@@ -14,8 +14,7 @@ from django.utils.translation import ngettext
 
 from genlook_django.models import TryOn
 from genlook_django.services import retention
-from genlook_django.services.tryons import quotas
-from genlook_django.services.tryons import start as tryons
+from genlook_django.services.tryons import quotas, start
 
 CONFIRM_LIST_LIMIT = 50
 
@@ -35,8 +34,8 @@ class TryOnActionsMixin:
         done, refused = [], []
         for try_on in try_ons:
             try:
-                done.append(tryons.retry(try_on))
-            except (tryons.TryOnRefused, quotas.QuotaExceeded) as exc:
+                done.append(start.retry(try_on))
+            except (start.TryOnRefused, quotas.QuotaExceeded) as exc:
                 refused.append((try_on, exc.message))
         if done and one:
             self.message_user(

@@ -32,8 +32,7 @@ from rest_framework.views import APIView
 from genlook_django.conf import genlook_settings
 from genlook_django.models import ShopperPhoto, TryOn
 from genlook_django.services import files
-from genlook_django.services.tryons import photos, quotas, results, shoppers, status_wait
-from genlook_django.services.tryons import start as tryons
+from genlook_django.services.tryons import photos, quotas, results, shoppers, start, status_wait
 
 from .authentication import ShopperSessionAuthentication
 from .errors import MESSAGES, StorefrontError, error_response, storefront_exception_handler
@@ -101,9 +100,9 @@ def _owned(queryset: Any, request: Request, public_id: Any, view: StorefrontView
     obj = queryset.filter(public_id=public_id).first() if key else None
     if obj is None or obj.shopper_key != key:
         raise Http404
-    if isinstance(obj, TryOn) and obj.consent_version == tryons.WITHDRAWN:
+    if isinstance(obj, TryOn) and obj.consent_version == start.WITHDRAWN:
         raise Http404
-    if isinstance(obj, ShopperPhoto) and tryons.photo_erasure_owed(obj):
+    if isinstance(obj, ShopperPhoto) and start.photo_erasure_owed(obj):
         raise Http404
     return obj
 
@@ -137,11 +136,11 @@ class MeView(StorefrontView):
     )
     def get(self, request: Request) -> Response:
         key = self.shopper_key(request)
-        photo = tryons.last_photo(key) if key else None
+        photo = start.last_photo(key) if key else None
         return Response(
             {
                 "photo": photo_data(request, photo) if photo else None,
-                "available": tryons.credits_paused_until() is None,
+                "available": start.credits_paused_until() is None,
                 "consent_version": str(genlook_settings.CONSENT_VERSION),
             }
         )
@@ -193,8 +192,8 @@ class TryOnListView(StorefrontView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            product = tryons.resolve_product(data["product"])
-            try_on = tryons.start(
+            product = start.resolve_product(data["product"])
+            try_on = start.start(
                 shopper_key=self.shopper_key(request, create=True),
                 product=product,
                 consent=data["consent"],
@@ -202,7 +201,7 @@ class TryOnListView(StorefrontView):
                 reuse_photo=data["reuse_photo"],
                 client_ip=quotas.client_ip(request._request),
             )
-        except tryons.TryOnRefused as exc:
+        except start.TryOnRefused as exc:
             return error_response(exc.code, exc.message, exc.status)
         except photos.PhotoError as exc:
             extra = {} if exc.retry_after is None else {"retry_after": exc.retry_after}
@@ -268,7 +267,7 @@ class TryOnDetailView(StorefrontView):
         atomic = connection.settings_dict.get("ATOMIC_REQUESTS")
         with transaction.atomic() if atomic else contextlib.nullcontext():
             try_on = _owned(TryOn.objects.select_related("photo"), request, public_id, self)
-            tryons.erase_try_on(try_on)
+            start.erase_try_on(try_on)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -320,5 +319,5 @@ class PhotoDetailView(FileView):
     )
     def delete(self, request: Request, public_id: Any) -> Response:
         photo = _owned(ShopperPhoto.objects.all(), request, public_id, self)
-        tryons.erase_photo(photo)
+        start.erase_photo(photo)
         return Response(status=status.HTTP_204_NO_CONTENT)

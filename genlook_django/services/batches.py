@@ -7,12 +7,13 @@ which uploads each photo once (``crop=false``: the whole frame is kept) and fans
 (``RATE_LIMIT``), so however many workers run the items, the shop stays within Genlook's
 rate limit: the budget makes the tasks wait, Genlook never answers 429.
 
-An item is claimed (``queued`` → ``submitting``) by a conditional update, created
-reference-first like a shopper's try-on, and its result stored in ``RESULTS_STORAGE`` under
-``genlook/batches/<job>/``. With a worker the task holds ``/try-on/sync``; run eagerly (no
-worker) it uses ``/try-on`` and ``poll_through`` (the admin's progress page) or ``wait``
-(the command) asks for the results. A create that may have reached Genlook is never sent
-again (``SUBMISSION_UNCERTAIN``), as for shoppers.
+Each item goes through the same submission machine as a shopper's try-on
+(``tryons.submission.submit_batch_item``: claimed, sent once, created reference-first, a
+refused ``imageId`` uploaded again) and its result through the same ingestion
+(``tryons.results``), stored in ``RESULTS_STORAGE`` under ``genlook/batches/<job>/``. With
+a worker the task holds ``/try-on/sync``; run eagerly (no worker) it uses ``/try-on`` and
+``poll_through`` (the admin's progress page) or ``wait`` (the command) asks for the
+results.
 
 ``genlook_batch`` runs a job in its own threads (``run_in_process``) or hands it to the
 workers. Results are a gallery per product (``gallery``); ``use_as_catalog_image`` copies
@@ -37,28 +38,18 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from genlook_django import jobs
-from genlook_django.client import (
-    DownloadTooLarge,
-    Generation,
-    GenlookClient,
-    GenlookError,
-    ImageFile,
-    InsufficientCreditsError,
-    NotFoundError,
-)
+from genlook_django.client import GenlookClient, GenlookError
 from genlook_django.conf import genlook_settings
 from genlook_django.models import BatchItem, BatchJob, BatchPhoto
 from genlook_django.services import files
 from genlook_django.services.catalog import registry
 from genlook_django.services.genlook import get_client
-from genlook_django.services.tryons import photos, products, results
+from genlook_django.services.tryons import photos, results, submission, uploads
+from genlook_django.services.tryons.records import finish_job_if_done
 
 logger = logging.getLogger("genlook_django.batches")
 
 State = BatchItem.State
-TRANSIENT_ERRORS = results.TRANSIENT_ERRORS
-EXTERNAL_USER_ID = "genlook-batch"  # the batches' photos at Genlook: never a shopper's key
-IMAGE_ID_MARGIN = timedelta(hours=1)
 
 
 class BatchError(Exception):
@@ -94,10 +85,6 @@ class Progress:
 
 
 # -- Creating and starting ---------------------------------------------------------------------
-
-
-def product_label(product: models.Model) -> str:
-    return f"{registry.get_adapter(product).label}:{product.pk}"
 
 
 def create_job(
@@ -174,45 +161,17 @@ def mark_running(job: BatchJob) -> None:
 
 def cancel(job: BatchJob) -> int:
     """Fail every item not sent yet; returns how many. Items already at Genlook finish."""
-    count = BatchItem.objects.filter(job=job, state=State.QUEUED).update(
-        state=State.FAILED,
-        error_code="CANCELLED",
-        error_message="Cancelled before it was sent.",
-        finished_at=timezone.now(),
+    count = _fail_waiting(
+        BatchItem.objects.filter(job=job), "CANCELLED", "Cancelled before it was sent."
     )
     BatchJob.objects.filter(pk=job.pk).exclude(state=BatchJob.State.DONE).update(
         state=BatchJob.State.CANCELLED
     )
-    _finish_if_done(job.pk)
+    finish_job_if_done(job.pk)
     return count
 
 
-# -- Photos ----------------------------------------------------------------------------------
-
-
-def ensure_uploaded(photo: BatchPhoto, client: GenlookClient, *, force: bool = False) -> str:
-    """The photo's ``imageId`` while it lives at Genlook, else a fresh upload
-    (``crop=false``: a model photo keeps its whole frame)."""
-    now = timezone.now()
-    expires = photo.genlook_image_expires_at
-    if photo.genlook_image_id and not force and expires and expires > now + IMAGE_ID_MARGIN:
-        return photo.genlook_image_id
-    with files.photos_storage().open(photo.file_name, "rb") as stored:
-        content = stored.read()
-    keep_for_days = genlook_settings.KEEP_FOR_DAYS
-    uploaded = client.upload_image(
-        ImageFile(content, filename="model.jpg", content_type="image/jpeg"),
-        crop=False,
-        external_user_id=EXTERNAL_USER_ID,
-        keep_for_days=keep_for_days,
-    )
-    photo.genlook_image_id = uploaded.image_id
-    photo.genlook_image_expires_at = now + timedelta(days=keep_for_days or 1)
-    BatchPhoto.objects.filter(pk=photo.pk).update(
-        genlook_image_id=photo.genlook_image_id,
-        genlook_image_expires_at=photo.genlook_image_expires_at,
-    )
-    return uploaded.image_id
+# -- Sending --------------------------------------------------------------------------------
 
 
 def prepare(job_id: int, *, client: GenlookClient | None = None) -> list[int]:
@@ -225,171 +184,27 @@ def prepare(job_id: int, *, client: GenlookClient | None = None) -> list[int]:
     client = client or get_client()
     for photo in job.photos.all():
         try:
-            ensure_uploaded(photo, client)
-        except TRANSIENT_ERRORS:
-            raise
-        except (GenlookError, FileNotFoundError) as exc:
-            code = getattr(exc, "code", None) or "PHOTO_REJECTED"
-            _fail_items(BatchItem.objects.filter(photo=photo, state=State.QUEUED), code, str(exc))
-    _finish_if_done(job.pk)
+            uploads.ensure_uploaded(photo, client)
+            continue
+        except GenlookError as exc:
+            if exc.is_transient:
+                raise
+            code, message = exc.code or "PHOTO_REJECTED", str(exc)
+        except FileNotFoundError as exc:
+            code, message = "PHOTO_REJECTED", str(exc)
+        _fail_waiting(BatchItem.objects.filter(photo=photo), code, message)
+    finish_job_if_done(job.pk)
     return list(BatchItem.objects.filter(job=job, state=State.QUEUED).values_list("pk", flat=True))
 
 
-# -- One item ---------------------------------------------------------------------------------
-
-
-def _fail_items(queryset: Any, code: str, message: str) -> int:
-    return queryset.filter(state__in=BatchItem.OPEN_STATES).update(
+def _fail_waiting(items: Any, code: str, message: str) -> int:
+    """Fail the items not sent yet (``queued``); how many."""
+    return items.filter(state=State.QUEUED).update(
         state=State.FAILED,
         error_code=code[:64],
         error_message=message[:4000],
         finished_at=timezone.now(),
     )
-
-
-def fail(item: BatchItem, code: str, message: str) -> bool:
-    failed = _fail_items(BatchItem.objects.filter(pk=item.pk), code, message)
-    if failed:
-        item.state, item.error_code, item.error_message = State.FAILED, code, message
-        logger.info("Batch item %s failed: %s %s", item.pk, code, message)
-        _finish_if_done(item.job_id)
-    return bool(failed)
-
-
-def _finish_if_done(job_id: int) -> None:
-    if not BatchItem.objects.filter(job_id=job_id, state__in=BatchItem.OPEN_STATES).exists():
-        BatchJob.objects.filter(
-            pk=job_id, state__in=(BatchJob.State.QUEUED, BatchJob.State.RUNNING)
-        ).update(state=BatchJob.State.DONE, finished_at=timezone.now())
-        BatchJob.objects.filter(pk=job_id, finished_at__isnull=True).update(
-            finished_at=timezone.now()
-        )
-
-
-def run_item(
-    item_id: int,
-    *,
-    wait: bool,
-    client: GenlookClient | None = None,
-    raise_transient: bool = False,
-) -> str:
-    """Send one queued item; ``"done"`` (final), ``"poll"`` (pending) or ``"missing"``.
-
-    ``raise_transient``: a transient failure that certainly created nothing puts the item
-    back to ``queued`` and is re-raised (for Celery to retry); otherwise it fails it.
-    """
-    claimed = BatchItem.objects.filter(pk=item_id, state=State.QUEUED).update(
-        state=State.SUBMITTING
-    )
-    item = BatchItem.objects.select_related("photo", "job", "content_type").filter(pk=item_id)
-    item = item.first()
-    if item is None:
-        return "missing"
-    if not claimed:
-        if item.state == State.SUBMITTING:  # redelivered after a worker died mid-call
-            fail(item, "SUBMISSION_INTERRUPTED", "Interrupted after it may have reached Genlook.")
-        return "done" if item.is_final else "poll"
-    product = item.product
-    if product is None:
-        fail(item, "PRODUCT_UNAVAILABLE", "The product was deleted before submission.")
-        return "done"
-    client = client or get_client()
-    try:
-        image_id = ensure_uploaded(item.photo, client)
-        generation = products.create_try_on(
-            product,
-            person=image_id,
-            wait=wait,
-            client=client,
-            external_user_id=EXTERNAL_USER_ID,
-            watermark=item.job.watermark,
-            keep_for_days=genlook_settings.KEEP_FOR_DAYS,
-        )
-    except InsufficientCreditsError as exc:
-        fail(item, "INSUFFICIENT_CREDITS", str(exc))
-        return "done"
-    except GenlookError as exc:
-        if exc.may_have_been_processed:
-            fail(item, "SUBMISSION_UNCERTAIN", f"Genlook may have accepted it ({exc}).")
-            return "done"
-        if isinstance(exc, TRANSIENT_ERRORS):
-            if raise_transient:
-                BatchItem.objects.filter(pk=item.pk, state=State.SUBMITTING).update(
-                    state=State.QUEUED
-                )
-                raise
-            fail(item, "GENLOOK_UNAVAILABLE", str(exc))
-            return "done"
-        fail(item, exc.code or type(exc).__name__, str(exc))
-        return "done"
-    except Exception as exc:  # the adapter, the storage: recorded, not left hanging
-        logger.exception("Batch item %s could not be submitted", item.pk)
-        fail(item, "SUBMISSION_ERROR", f"{type(exc).__name__}: {exc}")
-        return "done"
-    now = timezone.now()
-    BatchItem.objects.filter(pk=item.pk, state=State.SUBMITTING).update(
-        state=State.PENDING, generation_id=generation.id, submitted_at=now, last_checked_at=now
-    )
-    item.state, item.generation_id = State.PENDING, generation.id
-    if generation.is_finished:
-        try:
-            ingest(item, generation, client=client)
-        except TRANSIENT_ERRORS as exc:
-            logger.info("Result of batch item %s not downloaded yet: %s", item.pk, exc)
-            return "poll"
-        return "done"
-    return "poll"
-
-
-def ingest(item: BatchItem, generation: Generation, *, client: GenlookClient) -> BatchItem:
-    """Record a generation's outcome on its item (idempotent, like ``results.ingest``)."""
-    current = BatchItem.objects.filter(pk=item.pk).first()
-    if current is None or current.is_final or not generation.is_finished:
-        return current or item
-    if generation.is_failed:
-        fail(current, generation.error_code or "GENERATION_FAILED", generation.error_message or "")
-        return current
-    if not generation.result_image_url:
-        fail(current, "RESULT_MISSING", "Genlook reported no result image.")
-        return current
-    try:
-        content = client.download(generation.result_image_url, max_bytes=results.MAX_RESULT_BYTES)
-    except (DownloadTooLarge, NotFoundError) as exc:
-        fail(current, "RESULT_MISSING", str(exc))
-        return current
-    storage = files.results_storage()
-    name = files.save(storage, f"genlook/batches/{current.job_id}/result-{current.pk}.jpg", content)
-    updated = BatchItem.objects.filter(pk=current.pk, state__in=BatchItem.OPEN_STATES).update(
-        state=State.COMPLETED,
-        result_file=name,
-        finished_at=timezone.now(),
-        error_code="",
-        error_message="",
-    )
-    if not updated:
-        files.delete_quietly(storage, name)
-    else:
-        current.state, current.result_file = State.COMPLETED, name
-        _finish_if_done(current.job_id)
-    return current
-
-
-def poll_once(item: BatchItem, *, client: GenlookClient) -> BatchItem:
-    """Ask Genlook once about a pending item; a lost generation fails it."""
-    if item.state != State.PENDING or not item.generation_id:
-        return item
-    if item.submitted_at and timezone.now() - item.submitted_at > timedelta(
-        seconds=float(genlook_settings.RESULT_TIMEOUT)
-    ):
-        fail(item, "TIMED_OUT", "No result in time; given up.")
-        return item
-    BatchItem.objects.filter(pk=item.pk).update(last_checked_at=timezone.now())
-    try:
-        generation = client.get_generation(item.generation_id)
-    except NotFoundError as exc:
-        fail(item, "GENERATION_LOST", str(exc))
-        return item
-    return ingest(item, generation, client=client)
 
 
 def poll_through(job: BatchJob, *, limit: int = 20) -> int:
@@ -406,8 +221,8 @@ def poll_through(job: BatchJob, *, limit: int = 20) -> int:
     checked = 0
     for item in pending:
         try:
-            poll_once(item, client=client)
-        except (*TRANSIENT_ERRORS, GenlookError) as exc:
+            results.poll_once(item, client=client)
+        except GenlookError as exc:
             logger.info("Batch item %s check put off: %s", item.pk, exc)
             break
         checked += 1
@@ -453,7 +268,7 @@ def run_in_process(
         if threaded:
             close_old_connections()
         try:
-            outcome = run_item(item_id, wait=threaded, client=client)
+            outcome = submission.submit_batch_item(item_id, wait=threaded, client=client)
             if outcome == "done" and on_item:
                 on_item(BatchItem.objects.get(pk=item_id))
         finally:
@@ -473,13 +288,15 @@ def run_in_process(
         time.sleep(poll_interval)
         for item in pending:
             try:
-                item = poll_once(item, client=client)
-            except TRANSIENT_ERRORS as exc:
+                item = results.poll_once(item, client=client)
+            except GenlookError as exc:
+                if not exc.is_transient:
+                    raise
                 logger.info("Batch item %s: %s", item.pk, exc)
                 continue
             if item.is_final and on_item:
                 on_item(item)
-    _finish_if_done(job.pk)
+    finish_job_if_done(job.pk)
     return progress(job)
 
 

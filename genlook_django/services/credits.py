@@ -30,7 +30,7 @@ from genlook_django.client import GenlookClient, GenlookError
 from genlook_django.conf import genlook_settings
 from genlook_django.models import CreditAlert, CreditSnapshot, FunnelEvent, TryOn
 from genlook_django.services.genlook import get_client
-from genlook_django.services.tryons import start as tryons
+from genlook_django.services.tryons import start
 from genlook_django.signals import credits_low
 
 logger = logging.getLogger("genlook_django.credits")
@@ -157,7 +157,7 @@ def alerts() -> Alerts:
     return Alerts(
         low_balance=low,
         threshold=int(threshold) if threshold is not None else None,
-        out_of_credits_since=tryons.credits_alert(),
+        out_of_credits_since=start.credits_alert(),
     )
 
 

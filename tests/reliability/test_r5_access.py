@@ -59,7 +59,7 @@ from genlook_django.models import (
 from genlook_django.services import files
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import shoppers
-from genlook_django.services.tryons import start as tryons
+from genlook_django.services.tryons.start import PHOTO_ERASURE_OWED
 from tests.support import images
 from tests.support.catalog import API_KEY
 from tests.support.concurrency import in_parallel
@@ -396,9 +396,7 @@ def victims_state(victims: list[Victim], sandbox) -> dict[str, Any]:
             UsageRecord.objects.filter(shopper_key__in=keys).values_list("kind", "shopper_key")
         )
         + sorted(
-            UsageRecord.objects.filter(kind=tryons.PHOTO_ERASURE_OWED).values_list(
-                "kind", "shopper_key"
-            )
+            UsageRecord.objects.filter(kind=PHOTO_ERASURE_OWED).values_list("kind", "shopper_key")
         ),
         "funnel": sorted(FunnelEvent.objects.filter(shopper_key__in=keys).values_list("kind")),
         "files": stored,

@@ -11,8 +11,7 @@ from genlook_django import jobs, tasks
 from genlook_django.models import TryOn
 from genlook_django.services import files
 from genlook_django.services.genlook import get_client
-from genlook_django.services.tryons import results
-from genlook_django.services.tryons import start as tryons
+from genlook_django.services.tryons import results, submission, uploads
 from genlook_django.signals import tryon_completed
 from tests.support.storefront import start
 
@@ -20,10 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def received(storefront, shopper, product, person_photo, monkeypatch):
+def received(storefront, shopper, product, person_photo, submissions_held):
     """A try-on recorded by the web request, its submission not run yet (as when a worker
     will pick it up)."""
-    monkeypatch.setattr(tryons, "enqueue_submission", lambda pk: None)
     response = start(shopper, product, person_photo)
     assert response.json()["status"] == "received"
     return TryOn.objects.get()
@@ -42,7 +40,7 @@ def completions():
 
 
 def test_the_worker_waits_with_try_on_sync(storefront, received, completions):
-    outcome = tryons.submit(received.pk, wait=True)
+    outcome = submission.submit_try_on(received.pk, wait=True)
 
     assert outcome == "done"
     row = TryOn.objects.get()
@@ -55,7 +53,7 @@ def test_the_worker_waits_with_try_on_sync(storefront, received, completions):
 def test_a_202_hands_over_to_polling(storefront, received, completions):
     storefront.state.configure(sync_wait_seconds=0.01)
 
-    assert tryons.submit(received.pk, wait=True) == "poll"
+    assert submission.submit_try_on(received.pk, wait=True) == "poll"
     row = TryOn.objects.get()
     assert row.state == TryOn.State.PENDING and row.generation_id
 
@@ -68,7 +66,7 @@ def test_a_202_hands_over_to_polling(storefront, received, completions):
 
 def test_the_poll_task_retries_with_backoff_until_the_result(storefront, received, monkeypatch):
     storefront.state.configure(sync_wait_seconds=0.01, generation_seconds=5)
-    tryons.submit(received.pk, wait=True)
+    submission.submit_try_on(received.pk, wait=True)
     countdowns = []
 
     def retry(**kwargs):
@@ -88,7 +86,7 @@ def test_a_redelivered_submission_is_not_sent_twice(storefront, received):
     # A worker died after the create left.
     TryOn.objects.update(state=TryOn.State.SUBMITTING, create_sent_at=timezone.now())
 
-    assert tryons.submit(received.pk, wait=True) == "done"
+    assert submission.submit_try_on(received.pk, wait=True) == "done"
 
     row = TryOn.objects.get()
     assert (row.state, row.error_code) == (TryOn.State.FAILED, "SUBMISSION_INTERRUPTED")
@@ -98,7 +96,7 @@ def test_a_redelivered_submission_is_not_sent_twice(storefront, received):
 def test_a_submission_interrupted_before_its_create_goes_on(storefront, received):
     TryOn.objects.update(state=TryOn.State.SUBMITTING)  # a worker died while uploading
 
-    assert tryons.submit(received.pk, wait=True) == "done"
+    assert submission.submit_try_on(received.pk, wait=True) == "done"
 
     row = TryOn.objects.get()
     assert row.state == TryOn.State.COMPLETED and row.create_sent_at
@@ -117,16 +115,16 @@ def test_only_one_of_two_live_deliveries_sends_the_create(
         "PUBLIC_BASE_URL": "https://shop.example",
     }
     TryOn.objects.update(state=TryOn.State.SUBMITTING, webhook_token_hash="the-first-ones")
-    real_upload = tryons.ensure_uploaded
+    real_upload = uploads.ensure_uploaded
 
     def the_first_one_marks_it_meanwhile(photo, client, **kwargs):
         image_id = real_upload(photo, client, **kwargs)
         TryOn.objects.update(create_sent_at=timezone.now())  # and sends its create
         return image_id
 
-    monkeypatch.setattr(tryons, "ensure_uploaded", the_first_one_marks_it_meanwhile)
+    monkeypatch.setattr(uploads, "ensure_uploaded", the_first_one_marks_it_meanwhile)
 
-    assert tryons.submit(received.pk, wait=True) == "elsewhere"
+    assert submission.submit_try_on(received.pk, wait=True) == "elsewhere"
 
     row = TryOn.objects.get()
     assert row.state == TryOn.State.SUBMITTING  # left to the first one
@@ -137,7 +135,7 @@ def test_only_one_of_two_live_deliveries_sends_the_create(
 def test_a_transient_failure_clears_the_create_mark_for_the_retry(storefront, received):
     storefront.state.set_faults(error_rates={429: 1.0})
     with pytest.raises(Exception):  # noqa: B017  (the client's RateLimitedError)
-        tryons.submit(
+        submission.submit_try_on(
             received.pk, wait=True, client=get_client(max_retries=0), raise_transient=True
         )
     row = TryOn.objects.get()
@@ -148,27 +146,27 @@ def test_a_transient_failure_goes_back_for_a_celery_retry(storefront, received):
     storefront.state.set_faults(error_rates={503: 1.0})
 
     with pytest.raises(Exception) as caught:
-        tryons.submit(
+        submission.submit_try_on(
             received.pk, wait=True, client=get_client(max_retries=0), raise_transient=True
         )
 
-    assert isinstance(caught.value, results.TRANSIENT_ERRORS)
+    assert caught.value.is_transient
     assert TryOn.objects.get().state == TryOn.State.RECEIVED  # ready to be sent again
     storefront.state.clear_faults()
-    assert tryons.submit(received.pk, wait=True) == "done"
+    assert submission.submit_try_on(received.pk, wait=True) == "done"
     assert TryOn.objects.get().state == TryOn.State.COMPLETED
 
 
 def test_ingestion_is_idempotent(storefront, received, completions):
     storefront.state.configure(sync_wait_seconds=0.01)
-    tryons.submit(received.pk, wait=True)
+    submission.submit_try_on(received.pk, wait=True)
     row = TryOn.objects.get()
     client = get_client()
     generation = client.wait_for_generation(row.generation_id, timeout=5, interval=0.05)
 
     first = results.ingest(row, generation)
     second = results.ingest(row, generation)  # a webhook, a second poll, a retry...
-    third = results.ingest_generation(generation)
+    third = results.ingest(TryOn.objects.get(generation_id=generation.id), generation)
 
     assert first.result_file == second.result_file == third.result_file
     assert completions == [row.pk]
@@ -178,12 +176,12 @@ def test_ingestion_is_idempotent(storefront, received, completions):
 
 def test_a_deleted_try_on_is_left_alone(storefront, received):
     storefront.state.configure(sync_wait_seconds=0.01)
-    tryons.submit(received.pk, wait=True)
+    submission.submit_try_on(received.pk, wait=True)
     row = TryOn.objects.get()
     generation = get_client().wait_for_generation(row.generation_id, timeout=5, interval=0.05)
     row.delete()
 
-    assert results.ingest_generation(generation) is None
+    assert results.ingest(row, generation).state == TryOn.State.PENDING  # nothing recorded
     assert not files.results_storage().exists("genlook/results")
 
 

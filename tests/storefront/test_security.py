@@ -22,12 +22,12 @@ from genlook_django.client import GenlookClient, GenlookTimeoutError
 from genlook_django.models import ShopperPhoto, TryOn, UsageRecord
 from genlook_django.services import files
 from genlook_django.services.genlook import get_client
-from genlook_django.services.tryons import photos, quotas, results, shoppers
-from genlook_django.services.tryons import start as tryons
+from genlook_django.services.tryons import photos, quotas, results, shoppers, submission
+from genlook_django.services.tryons.start import ERASURE_OWED, WITHDRAWN
 from tests.support import images
 from tests.support.catalog import API_KEY
 from tests.support.concurrency import in_parallel
-from tests.support.storefront import ME, TRY_ONS, follow, product_ref, start
+from tests.support.storefront import ME, TRY_ONS, follow, hold_submissions, product_ref, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -300,9 +300,8 @@ def test_parallel_requests_cannot_overshoot_a_quota(
 @pytest.mark.parametrize("state", ["received", "submitting"])
 @pytest.mark.parametrize("worker", [False, True], ids=["eager", "worker"])
 def test_a_try_on_stuck_before_genlook_times_out_in_the_status_view(
-    storefront, settings, shopper, product, person_photo, monkeypatch, state, worker
+    storefront, settings, shopper, product, person_photo, submissions_held, state, worker
 ):
-    monkeypatch.setattr(tryons, "enqueue_submission", lambda pk: None)  # a lost task
     settings.GENLOOK = {**settings.GENLOOK, "STATUS_POLL_THROUGH": not worker}
     created = start(shopper, product, person_photo).json()
     TryOn.objects.update(state=state)
@@ -432,7 +431,7 @@ def test_deleting_a_try_on_keeps_the_photo_another_open_try_on_uses(
     done = follow(shopper, start(shopper, product, person_photo).json())
     key = TryOn.objects.get().shopper_key
     photo = ShopperPhoto.objects.get()
-    monkeypatch.setattr(tryons, "enqueue_submission", lambda pk: None)  # queued for a worker
+    hold_submissions(monkeypatch)  # the next one is queued for a worker
     second = start(shopper, product, reuse_photo="true").json()
     assert second["status"] == "received"
 
@@ -445,7 +444,9 @@ def test_deleting_a_try_on_keeps_the_photo_another_open_try_on_uses(
     assert shopper.get(ME).json()["photo"] is None
 
     # The worker submits the open try-on: it works, and then the owed erasures are made.
-    assert tryons.submit(TryOn.objects.get(public_id=second["id"]).pk, wait=True) == "done"
+    assert (
+        submission.submit_try_on(TryOn.objects.get(public_id=second["id"]).pk, wait=True) == "done"
+    )
     remaining = TryOn.objects.get()
     assert remaining.state == TryOn.State.COMPLETED
     assert not ShopperPhoto.objects.exists()
@@ -467,7 +468,7 @@ def test_a_try_on_erased_while_generating_is_erased_at_genlook_once_it_ends(
 
     assert shopper.get(detail(created)).status_code == 404  # gone, for the shopper
     assert _erasures(storefront, key) == 0  # it would detach the running generation
-    assert TryOn.objects.get().consent_version == tryons.WITHDRAWN
+    assert TryOn.objects.get().consent_version == WITHDRAWN
 
     # The generation ends; whoever checks it next (here the poll task) settles the rest.
     client = get_client()
@@ -486,15 +487,14 @@ def test_a_try_on_erased_while_generating_is_erased_at_genlook_once_it_ends(
 
 
 def test_a_try_on_deleted_before_its_submission_is_never_sent(
-    storefront, shopper, product, person_photo, monkeypatch
+    storefront, shopper, product, person_photo, submissions_held
 ):
-    monkeypatch.setattr(tryons, "enqueue_submission", lambda pk: None)
     created = start(shopper, product, person_photo).json()
     pk, key = TryOn.objects.values_list("pk", "shopper_key").get()
 
     assert shopper.delete(detail(created)).status_code == 204
 
-    assert tryons.submit(pk, wait=True) == "missing"  # the worker finds nothing to send
+    assert submission.submit_try_on(pk, wait=True) == "missing"  # the worker finds nothing to send
     assert storefront.state.count("POST", "/try-on/sync") == 0
     assert _erasures(storefront, key) == 1  # nothing open: erased at once
     assert not ShopperPhoto.objects.exists()
@@ -511,7 +511,7 @@ def test_owed_erasures_survive_a_failure_too(storefront, shopper, product, perso
 
     assert not TryOn.objects.exists()
     assert _erasures(storefront, key) == 1
-    assert not UsageRecord.objects.filter(kind=tryons.ERASURE_OWED).exists()
+    assert not UsageRecord.objects.filter(kind=ERASURE_OWED).exists()
 
 
 # -- 9. Signing in keeps the try-ons made anonymously -------------------------------------------

@@ -12,8 +12,7 @@ from django.db import connection
 from django.urls import reverse
 
 from genlook_django.models import TryOn
-from genlook_django.services.tryons import start as tryons
-from genlook_django.services.tryons import status_wait
+from genlook_django.services.tryons import status_wait, submission
 from tests.support.storefront import start
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,9 +29,8 @@ def with_worker(settings):
 
 
 @pytest.fixture
-def received(storefront, shopper, product, person_photo, monkeypatch):
+def received(storefront, shopper, product, person_photo, submissions_held):
     """A try-on whose submission a (simulated) worker will make."""
-    monkeypatch.setattr(tryons, "enqueue_submission", lambda pk: None)
     response = start(shopper, product, person_photo)
     assert response.status_code == 202
     return TryOn.objects.get()
@@ -42,7 +40,7 @@ def submit_later(pk: int, delay: float) -> threading.Thread:
     def work() -> None:
         try:
             time.sleep(delay)
-            tryons.submit(pk, wait=True)
+            submission.submit_try_on(pk, wait=True)
         finally:
             connection.close()
 

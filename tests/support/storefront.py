@@ -12,6 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from genlook_django import jobs
+
 TRY_ONS = reverse("genlook:tryon-list")
 ME = reverse("genlook:me")
 
@@ -72,3 +74,26 @@ def follow(client: Client, try_on: dict, timeout: float = 10.0) -> dict:
             return body
         assert time.monotonic() < deadline, f"still {body['status']} after {timeout}s"
         time.sleep(body["poll_after_ms"] / 1000)
+
+
+def hold_submissions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, try-on submissions are queued for a worker that does not run them
+    (yet); returns the ids of the try-ons whose ``genlook.submit_try_on`` was handed over.
+    Other tasks run as before."""
+    held: list[int] = []
+    enqueue = jobs.enqueue
+
+    def held_back(name: str, *args: Any, **options: Any) -> Any:
+        if name != "genlook.submit_try_on":
+            return enqueue(name, *args, **options)
+        held.append(args[0])
+        return None
+
+    monkeypatch.setattr(jobs, "enqueue", held_back)
+    return held
+
+
+@pytest.fixture
+def submissions_held(monkeypatch) -> list[int]:
+    """``hold_submissions`` for the whole test."""
+    return hold_submissions(monkeypatch)

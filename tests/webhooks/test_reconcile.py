@@ -12,9 +12,8 @@ from django.utils import timezone
 from genlook_django import tasks
 from genlook_django.models import TryOn
 from genlook_django.services.tryons import reconcile
-from genlook_django.services.tryons import start as tryons
 from genlook_django.signals import tryon_failed
-from tests.support.storefront import start
+from tests.support.storefront import hold_submissions, start
 from tests.support.webhooks import finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,7 +43,7 @@ def received(hooks, shopper, product, person_photo, monkeypatch):
 
     def make() -> TryOn:
         with monkeypatch.context() as patch:
-            patch.setattr(tryons, "enqueue_submission", lambda pk: None)
+            hold_submissions(patch)
             response = start(shopper, product, person_photo)
         return TryOn.objects.get(public_id=response.json()["id"])
 

@@ -45,11 +45,22 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from genlook_django.conf import genlook_settings
-from genlook_django.services.tryons.photo_pixels import JPEG, render
+from genlook_django.services.tryons import pixels
 
 logger = logging.getLogger("genlook_django.photos")
 
-PNG, WEBP, HEIF = "PNG", "WEBP", "HEIF"
+JPEG, PNG, WEBP, HEIF = "JPEG", "PNG", "WEBP", "HEIF"
+ORIENTATION = 0x0112
+# EXIF orientation -> the transpose that makes the pixels upright (as ImageOps.exif_transpose).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
 
 
@@ -169,6 +180,12 @@ def _read(file: bytes | IO[bytes], limits: PhotoLimits) -> bytes:
     return data
 
 
+def target_size(width: int, height: int, long_edge: int) -> tuple[int, int]:
+    """The size that fits ``long_edge`` (never larger than the original)."""
+    scale = min(1.0, long_edge / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def open_photo(data: bytes, limits: PhotoLimits) -> tuple[Image.Image, str]:
     """Open (not decode) the photo with the decoder of its real type, after the checks."""
     kind = sniff_format(data[:32])
@@ -280,6 +297,14 @@ def _invalid(exc: BaseException) -> PhotoError:
     )
 
 
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(ORIENTATION, 1)
+    except Exception:  # a broken EXIF block is no reason to refuse the photo
+        return 1
+    return value if value in _TRANSPOSE else 1
+
+
 def normalise(file: bytes | IO[bytes], limits: PhotoLimits | None = None) -> NormalisedPhoto:
     """Check and normalise one shopper photo; raises ``PhotoError``."""
     limits = limits or PhotoLimits.from_settings()
@@ -288,7 +313,7 @@ def normalise(file: bytes | IO[bytes], limits: PhotoLimits | None = None) -> Nor
     source_size = image.size
     try:
         with pipeline_slot(limits):
-            content, width, height = render(image, kind, limits)
+            content, width, height = _normalise_image(image, kind, limits)
     except PhotoError:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
@@ -304,6 +329,37 @@ def normalise(file: bytes | IO[bytes], limits: PhotoLimits | None = None) -> Nor
     )
 
 
+def _normalise_image(image: Image.Image, kind: str, limits: PhotoLimits) -> tuple[bytes, int, int]:
+    if kind != JPEG:
+        # Decoded at full size anyway; decoded here, so that a damaged file fails here.
+        # Otherwise a PNG's getexif() (its EXIF may follow the pixels) decodes it inside
+        # _orientation, which takes any error for a broken EXIF block: the half-decoded
+        # pixels would pass as the photo.
+        image.load()
+    orientation = _orientation(image)
+    icc_profile = image.info.get("icc_profile")
+    if getattr(image, "n_frames", 1) > 1:
+        image.seek(0)  # an animated WebP/PNG: its first frame
+    size = target_size(*image.size, limits.long_edge)
+    if kind == JPEG:
+        # Decode at the smallest DCT scale that still covers the target (1/2, 1/4,
+        # 1/8): a 12 MP photo aimed at 1024 px is decoded at 2016x1512, a quarter of
+        # the pixels.
+        image.draft(None, size)
+    if image.size != size:
+        image = pixels.downscale(image, size)  # the only full-size copy is the decoded one
+    image = pixels.flatten(pixels.convert(image, pixels.work_mode(image)))  # small by now
+    if orientation != 1:
+        upright = image.transpose(_TRANSPOSE[orientation])
+        image.close()
+        image = upright
+    image = pixels.to_srgb(image, icc_profile)
+    try:
+        return pixels.clean_jpeg(image, limits.quality), image.width, image.height
+    finally:
+        image.close()
+
+
 __all__ = [
     "NormalisedPhoto",
     "PhotoError",
@@ -311,4 +367,5 @@ __all__ = [
     "heif_supported",
     "normalise",
     "sniff_format",
+    "target_size",
 ]

@@ -108,7 +108,7 @@ def _check(try_on: TryOn, client: GenlookClient, report: ReconcileReport) -> Try
         results.fail(try_on, "GENERATION_LOST", str(exc))
         report.failed += 1
         return try_on
-    except (*results.TRANSIENT_ERRORS, GenlookError) as exc:
+    except GenlookError as exc:  # transient or not: the next run asks again
         logger.info("Reconciler could not check try-on %s: %s", try_on.public_id, exc)
         report.errors += 1
         return TryOn.objects.filter(pk=try_on.pk).first() or try_on

@@ -1,11 +1,13 @@
-"""Results: the ONE place a finished generation is recorded on its try-on.
+"""Results: the ONE place a finished generation is recorded, on a try-on or a batch item.
 
-``ingest(try_on, generation)`` is called by every path a result can arrive through: the
-``/try-on/sync`` answer in the worker, the poll task, the status view's poll-through, and
-(later) the webhook receiver after it has confirmed the hint with ``GET /generations/{id}``.
-It is idempotent: a try-on that is already final is returned as it is, a second caller
+``ingest(record, generation)`` is called by every path a result can arrive through: the
+``/try-on/sync`` answer in the worker, the poll tasks, the status view's poll-through, and
+the webhook receiver after it has confirmed the hint with ``GET /generations/{id}``.
+It is idempotent: a record that is already final is returned as it is, a second caller
 racing the first loses the conditional update and deletes its own copy of the file, and
-the signal (``tryon_completed`` / ``tryon_failed``) is sent exactly once.
+what follows an outcome (``tryon_completed`` / ``tryon_failed``, a batch job's completion)
+happens exactly once. A ``TryOn`` and a ``BatchItem`` are told apart by their adapters
+(``records``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from genlook_django import jobs
@@ -32,17 +34,19 @@ from genlook_django.client import (
     TransportError,
 )
 from genlook_django.conf import genlook_settings
-from genlook_django.models import TryOn
-from genlook_django.services import files, watermark
+from genlook_django.models import BatchItem, TryOn
+from genlook_django.services import files
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import status_wait
-from genlook_django.signals import tryon_completed, tryon_failed
+from genlook_django.services.tryons.records import tracked
 
 logger = logging.getLogger("genlook_django.results")
 
 State = TryOn.State
+Record = TryOn | BatchItem
 OPEN_STATES = (State.RECEIVED, State.SUBMITTING, State.PENDING)
-# Worth asking again later: Genlook or the network failed, or the budget was busy.
+# Kept only for services.webhooks.processing.RETRYABLE until it decides with
+# ``GenlookError.is_transient`` like everything else; nothing here uses it.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     ServerError,
     RateLimitedError,
@@ -50,107 +54,75 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     RateBudgetTimeout,
 )
 MAX_RESULT_BYTES = 25 * 1024 * 1024
-_EXTENSIONS = {b"\xff\xd8\xff": ".jpg", b"\x89PNG": ".png", b"RIFF": ".webp"}
 
 
-def fail(try_on: TryOn, code: str, message: str, *, raw: dict[str, Any] | None = None) -> bool:
-    """Mark an open try-on failed and send ``tryon_failed`` once. False if it was already
-    final (someone else recorded its outcome first)."""
-    now = timezone.now()
-    fields: dict[str, Any] = {
-        "state": State.FAILED,
-        "error_code": code[:64],
-        "error_message": message[:4000],
-        "finished_at": now,
-    }
-    if raw is not None:
-        fields["raw"] = raw
-    updated = TryOn.objects.filter(pk=try_on.pk, state__in=OPEN_STATES).update(**fields)
-    if not updated:
-        return False
-    status_wait.notify(try_on.pk)
-    for name, value in fields.items():
-        setattr(try_on, name, value)
-    logger.info("Try-on %s failed: %s %s", try_on.public_id, code, message)
-    tryon_failed.send(sender=TryOn, try_on=try_on, error_code=code)
-    return True
+def fail(record: Record, code: str, message: str, *, raw: dict[str, Any] | None = None) -> bool:
+    """Mark an open try-on or batch item failed (``tryon_failed`` is sent once for a
+    try-on). False if it was already final (someone else recorded its outcome first)."""
+    return tracked(record).fail(code, message, raw=raw)
 
 
-def _extension(content: bytes) -> str:
-    for magic, extension in _EXTENSIONS.items():
-        if content.startswith(magic):
-            return extension
-    return ".jpg"
+def ingest(record: Record, generation: Generation, *, client: GenlookClient | None = None) -> Any:
+    """Record what Genlook says of a try-on's or a batch item's generation; idempotent.
 
-
-def ingest(try_on: TryOn, generation: Generation, *, client: GenlookClient | None = None) -> TryOn:
-    """Record what Genlook says of a try-on's generation; idempotent.
-
-    Finished and COMPLETED: the result image is downloaded, given the merchant's logo when
-    the admin's watermark overlay is on, stored in ``RESULTS_STORAGE`` and the try-on
-    completed. FAILED: the try-on failed with Genlook's ``errorCode``. Still running:
-    only the raw answer is kept. A download that fails for a transient reason leaves the
-    try-on pending (the next check tries again) and re-raises.
+    Finished and COMPLETED: the result image is downloaded (a try-on's is given the
+    merchant's logo when the admin's watermark overlay is on), stored in
+    ``RESULTS_STORAGE`` and the record completed. FAILED: it failed with Genlook's
+    ``errorCode``. Still running: only the raw answer is kept. A download that fails for a
+    transient reason leaves it pending (the next check tries again) and re-raises.
     """
-    current = TryOn.objects.filter(pk=try_on.pk).first()
-    if current is None or current.is_final:
-        return current or try_on
-    if current.generation_id and generation.id != current.generation_id:
+    current = tracked(record).reload()
+    if current is None or current.instance.is_final:
+        return current.instance if current is not None else record
+    instance = current.instance
+    if instance.generation_id and generation.id != instance.generation_id:
         raise ValueError(
-            f"Generation {generation.id} is not try-on {current.public_id}'s "
-            f"({current.generation_id})."
+            f"Generation {generation.id} is not {current.label}'s ({instance.generation_id})."
         )
     if not generation.is_finished:
-        TryOn.objects.filter(pk=current.pk).update(raw=generation.raw)
-        current.raw = generation.raw
-        return current
+        current.keep_progress(generation)
+        return instance
     if generation.is_failed:
-        fail(
-            current,
+        current.fail(
             generation.error_code or "GENERATION_FAILED",
             generation.error_message or "The generation failed.",
             raw=generation.raw,
         )
-        return current
+        return instance
     if not generation.result_image_url:
-        fail(current, "RESULT_MISSING", "Genlook reported no result image.", raw=generation.raw)
-        return current
+        current.fail("RESULT_MISSING", "Genlook reported no result image.", raw=generation.raw)
+        return instance
 
     client = client or get_client()
     try:
         content = client.download(generation.result_image_url, max_bytes=MAX_RESULT_BYTES)
     except DownloadTooLarge as exc:
-        fail(current, "RESULT_TOO_LARGE", str(exc), raw=generation.raw)
-        return current
+        current.fail(current.too_large_code, str(exc), raw=generation.raw)
+        return instance
     except NotFoundError as exc:
-        fail(current, "RESULT_MISSING", str(exc), raw=generation.raw)
-        return current
-    content = watermark.apply_to_result(content)  # the merchant's logo, if set in the admin
+        current.fail("RESULT_MISSING", str(exc), raw=generation.raw)
+        return instance
+    content = current.prepare_result(content)
     storage = files.results_storage()
-    name = files.save(storage, f"genlook/results/{current.public_id}{_extension(content)}", content)
-    now = timezone.now()
+    name = files.save(storage, current.result_name(content), content)
     fields = {
         "state": State.COMPLETED,
-        "generation_id": generation.id,
         "result_file": name,
-        "finished_at": now,
-        "remote_finished_at": generation.updated_at,
-        "raw": generation.raw,
+        "finished_at": timezone.now(),
         "error_code": "",
         "error_message": "",
+        **current.completed_fields(generation),
     }
-    updated = TryOn.objects.filter(pk=current.pk, state__in=OPEN_STATES).update(**fields)
-    if not updated:  # another caller recorded it meanwhile: keep theirs
-        if name != (
-            TryOn.objects.filter(pk=current.pk).values_list("result_file", flat=True).first()
-        ):
+    if not current.rows().filter(state__in=current.open_states).update(**fields):
+        # Another caller recorded it meanwhile: keep theirs.
+        if name != current.rows().values_list("result_file", flat=True).first():
             files.delete_quietly(storage, name)
-        return TryOn.objects.filter(pk=current.pk).first() or current
-    status_wait.notify(current.pk)
+        return current.rows().first() or instance
     for field_name, value in fields.items():
-        setattr(current, field_name, value)
-    tryon_completed.send(sender=TryOn, try_on=current)
-    return current
+        setattr(instance, field_name, value)
+    current.changed()
+    current.completed()
+    return instance
 
 
 # A create whose answer was lost (a timeout, a 502/504, a worker killed mid-create): the
@@ -206,53 +178,44 @@ def adopt(try_on: TryOn, generation: Generation, *, client: GenlookClient | None
     return True
 
 
-def ingest_generation(
-    generation: Generation, *, client: GenlookClient | None = None
-) -> TryOn | None:
-    """``ingest`` for whatever try-on holds this generation id (the webhook's entry point,
-    once the hint is confirmed with ``GET /generations/{id}``); None if there is none."""
-    try_on = TryOn.objects.filter(generation_id=generation.id).first()
-    if try_on is None:
-        return None
-    return ingest(try_on, generation, client=client)
-
-
-def check(try_on: TryOn, *, client: GenlookClient) -> TryOn:
+def check(record: Record, *, client: GenlookClient) -> Any:
     """Ask Genlook once (``GET /generations/{id}``) and ingest the answer."""
     asked = timezone.now()  # intervals run from when a check starts, not when it ends
-    generation = client.get_generation(try_on.generation_id)
-    TryOn.objects.filter(pk=try_on.pk).update(last_checked_at=asked, checks=F("checks") + 1)
-    return ingest(try_on, generation, client=client)
+    generation = client.get_generation(record.generation_id)
+    tracked(record).record_check(asked)
+    return ingest(record, generation, client=client)
 
 
-def timed_out(try_on: TryOn) -> bool:
+def timed_out(record: Record) -> bool:
     """Open for longer than ``RESULT_TIMEOUT``: since its submission when it has one, else
-    since it was received (a try-on stuck in ``received`` or ``submitting`` too)."""
-    started = try_on.submitted_at or try_on.created_at
-    return timezone.now() - started > timedelta(seconds=float(genlook_settings.RESULT_TIMEOUT))
+    (a try-on stuck in ``received`` or ``submitting``) since it was received."""
+    started = tracked(record).started_at
+    timeout = timedelta(seconds=float(genlook_settings.RESULT_TIMEOUT))
+    return started is not None and timezone.now() - started > timeout
 
 
-def give_up(try_on: TryOn) -> None:
+def give_up(record: Record) -> None:
     fail(
-        try_on,
+        record,
         "TIMED_OUT",
         f"No result after {float(genlook_settings.RESULT_TIMEOUT):g}s; given up.",
     )
 
 
-def poll_once(try_on: TryOn, *, client: GenlookClient) -> TryOn:
-    """One check, as the poll task makes it: a lost generation fails the try-on, a
-    transient error is re-raised (the caller decides whether to try again)."""
-    if try_on.is_final or try_on.state != State.PENDING or not try_on.generation_id:
-        return try_on
-    if timed_out(try_on):
-        give_up(try_on)
-        return try_on
+def poll_once(record: Record, *, client: GenlookClient) -> Any:
+    """One check of a pending try-on or batch item, as the poll tasks make it: a lost
+    generation fails it, a transient error is re-raised (the caller decides whether to
+    try again)."""
+    if record.is_final or record.state != State.PENDING or not record.generation_id:
+        return record
+    if timed_out(record):
+        give_up(record)
+        return record
     try:
-        return check(try_on, client=client)
+        return check(record, client=client)
     except NotFoundError as exc:
-        fail(try_on, "GENERATION_LOST", str(exc))
-        return try_on
+        fail(record, "GENERATION_LOST", str(exc))
+        return record
 
 
 def poll_through_enabled() -> bool:
@@ -332,10 +295,11 @@ def poll_through(try_on: TryOn) -> TryOn:
     client = poll_through_client()
     try:
         return poll_once(try_on, client=client)
-    except TRANSIENT_ERRORS as exc:
-        logger.info("Status check of %s put off: %s", try_on.public_id, exc)
     except GenlookError as exc:
-        logger.warning("Status check of %s failed: %s", try_on.public_id, exc)
+        if exc.is_transient:
+            logger.info("Status check of %s put off: %s", try_on.public_id, exc)
+        else:
+            logger.warning("Status check of %s failed: %s", try_on.public_id, exc)
     return TryOn.objects.filter(pk=try_on.pk).first() or try_on
 
 

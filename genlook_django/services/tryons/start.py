@@ -1,20 +1,10 @@
-"""Storefront try-ons: accept a shopper's request, submit it to Genlook, erase it on demand.
+"""Storefront try-ons: accept a shopper's request (the web request), erase it on demand.
 
-``start`` (in the web request): consent, availability, quotas, the photo pipeline, then a
-``TryOn`` row (``received``) whose submission is enqueued when the transaction commits.
-
-``submit`` (in the Celery task): the photo is uploaded once per shopper and its ``imageId``
-reused until it expires; the try-on is created reference-first (``tryons.products.create_try_on``:
-the product goes inline on ``PRODUCT_NOT_FOUND``), with ``externalUserId`` = the shopper
-key, the watermark flag (the admin's, or ``WATERMARK``: ``watermark.genlook_watermark``)
-and ``KEEP_FOR_DAYS``. With a worker it uses ``/try-on/sync``
-and ingests the result at once (or leaves the rest to the poll task on a 202); run eagerly
-inside a request it uses the asynchronous ``/try-on`` and the status view polls through.
-
-A create that may have reached Genlook (a lost answer: ``may_have_been_processed``) is never
-sent again: the try-on fails with ``SUBMISSION_UNCERTAIN`` and the shopper may try again on
-purpose. A 402 fails it with ``INSUFFICIENT_CREDITS``, sends ``credits_exhausted`` and
-pauses new try-ons for ``CREDITS_RETRY_AFTER`` seconds.
+``start``: consent, availability, quotas, the photo pipeline, then a ``TryOn`` row
+(``received``) whose submission (``submission.submit_try_on``, in a task) is enqueued
+when the transaction commits. ``retry``: the merchant's retry of a failed try-on, the same
+way. While Genlook's last answer was a 402 (less than ``CREDITS_RETRY_AFTER`` seconds ago)
+new try-ons are refused.
 """
 
 from __future__ import annotations
@@ -30,30 +20,20 @@ from django.utils.translation import gettext_lazy as _
 
 from genlook_django import jobs
 from genlook_django.client import (
-    AuthenticationError,
     GenlookClient,
-    GenlookError,
-    ImageFile,
-    InsufficientCreditsError,
-    PermissionDeniedError,
-    ValidationError,
 )
 from genlook_django.conf import genlook_settings
 from genlook_django.models import ShopperPhoto, TryOn, UsageRecord
-from genlook_django.services import files, watermark
+from genlook_django.services import files
 from genlook_django.services.catalog import registry
 from genlook_django.services.genlook import get_client
-from genlook_django.services.tryons import photos, products, quotas, results, shoppers, status_wait
-from genlook_django.services.webhooks import processing as webhooks
-from genlook_django.signals import credits_exhausted, tryon_completed, tryon_failed
+from genlook_django.services.tryons import photos, quotas, results, shoppers
+from genlook_django.signals import tryon_completed, tryon_failed
 
 logger = logging.getLogger("genlook_django.tryons")
 
 State = TryOn.State
 CREDITS = "INSUFFICIENT_CREDITS"
-IMAGE_ID_MARGIN = timedelta(hours=1)  # re-upload a little before Genlook forgets the photo
-# What Genlook says about a photo it will not use.
-PHOTO_REJECTIONS = {"INVALID_IMAGE", "FILE_TOO_LARGE", "CUSTOMER_IMAGE_FETCH_FAILED"}
 
 
 class TryOnRefused(Exception):
@@ -289,223 +269,6 @@ def retry(failed: TryOn) -> TryOn:
         pk = try_on.pk
         transaction.on_commit(lambda: enqueue_submission(pk))
     return try_on
-
-
-# -- Submitting (the Celery task) ------------------------------------------------------------
-
-
-def ensure_uploaded(photo: ShopperPhoto, client: GenlookClient, *, force: bool = False) -> str:
-    """The photo's Genlook ``imageId``: the stored one while it lives, else a fresh upload."""
-    now = timezone.now()
-    expires = photo.genlook_image_expires_at
-    if photo.genlook_image_id and not force and expires and expires > now + IMAGE_ID_MARGIN:
-        ShopperPhoto.objects.filter(pk=photo.pk).update(last_used_at=now)
-        return photo.genlook_image_id
-    with files.photos_storage().open(photo.file_name, "rb") as stored:
-        content = stored.read()
-    keep_for_days = genlook_settings.KEEP_FOR_DAYS
-    uploaded = client.upload_image(
-        ImageFile(content, filename="photo.jpg", content_type="image/jpeg"),
-        external_user_id=photo.shopper_key,
-        keep_for_days=keep_for_days,
-    )
-    # Without KEEP_FOR_DAYS the account's retention applies, which may be one day.
-    photo.genlook_image_id = uploaded.image_id
-    photo.genlook_image_expires_at = now + timedelta(days=keep_for_days or 1)
-    photo.last_used_at = now
-    ShopperPhoto.objects.filter(pk=photo.pk).update(
-        genlook_image_id=photo.genlook_image_id,
-        genlook_image_expires_at=photo.genlook_image_expires_at,
-        last_used_at=now,
-    )
-    return uploaded.image_id
-
-
-def _person_rejected(error: GenlookError) -> bool:
-    """Genlook refused the ``imageId`` (expired, erased): a validation error on ``person``."""
-    return isinstance(error, ValidationError) and any(
-        str(detail.get("path", "")).startswith(("person", "customer")) for detail in error.details
-    )
-
-
-def _create(
-    try_on: TryOn,
-    product: models.Model,
-    image_id: str,
-    *,
-    wait: bool,
-    client: Any,
-    webhook_url: str | None = None,
-):
-    # webhook_url only when WEBHOOKS is on and PUBLIC_BASE_URL is set (webhooks.py).
-    options: dict[str, Any] = {"webhook_url": webhook_url} if webhook_url else {}
-    return products.create_try_on(
-        product,
-        person=image_id,
-        wait=wait,
-        client=client,
-        external_user_id=try_on.shopper_key,
-        watermark=watermark.genlook_watermark(),
-        keep_for_days=genlook_settings.KEEP_FOR_DAYS,
-        **options,
-    )
-
-
-def submit(
-    try_on_id: int,
-    *,
-    wait: bool,
-    client: GenlookClient | None = None,
-    raise_transient: bool = False,
-) -> str:
-    """Send one ``received`` try-on to Genlook; returns what is left to do: ``"done"``
-    (final already), ``"poll"`` (pending: someone must ask for the result), ``"elsewhere"``
-    (another delivery of the task is sending it) or ``"missing"``.
-
-    ``wait`` uses ``/try-on/sync``. With ``raise_transient`` a transient failure that
-    certainly created nothing (5xx before processing, 429, no connection) puts the try-on
-    back to ``received`` and is re-raised, for Celery to retry; otherwise it fails the
-    try-on with ``GENLOOK_UNAVAILABLE``.
-
-    A task redelivered after its worker died finds the try-on ``submitting``: it goes on
-    if the create had not left yet (``create_sent_at`` empty), and fails it
-    ``SUBMISSION_INTERRUPTED`` if it had, since sending it again could be paid twice.
-    """
-    claimed = TryOn.objects.filter(pk=try_on_id, state=State.RECEIVED).update(
-        state=State.SUBMITTING
-    )
-    try_on = TryOn.objects.select_related("photo", "content_type").filter(pk=try_on_id).first()
-    if try_on is None:
-        return "missing"
-    if not claimed:
-        if try_on.state != State.SUBMITTING:
-            return "done" if try_on.is_final else "poll"
-        if try_on.create_sent_at is not None:
-            results.fail(
-                try_on,
-                "SUBMISSION_INTERRUPTED",
-                "The submission was interrupted after it may have reached Genlook; it is "
-                "not sent again, to avoid paying twice.",
-            )
-            return "done"
-        logger.info("Submission of %s interrupted before its create: going on", try_on.public_id)
-
-    product = try_on.product
-    photo = try_on.photo
-    if product is None or photo is None:
-        code = "PRODUCT_UNAVAILABLE" if product is None else "PHOTO_DELETED"
-        results.fail(try_on, code, "The product or the photo was deleted before submission.")
-        return "done"
-    client = client or get_client()
-
-    # 1. The photo, uploaded once (free, and safe to send again).
-    try:
-        image_id = ensure_uploaded(photo, client)
-    except FileNotFoundError:
-        results.fail(try_on, "PHOTO_DELETED", "The stored photo is missing.")
-        return "done"
-    except results.TRANSIENT_ERRORS as exc:
-        return _transient(try_on, exc, raise_transient)
-    except GenlookError as exc:
-        return _rejected(try_on, exc)
-
-    # 2. The try-on: reference first, the product inline on PRODUCT_NOT_FOUND; with
-    # WEBHOOKS, a fresh per-try-on webhook URL (only its token's hash is kept).
-    # Marked first: a submission that is not the one sending the create must not replace
-    # the webhook token of the one that is.
-    if not _mark_create_sent(try_on):
-        return "elsewhere"
-    hook = webhooks.url_for_submission(try_on)
-    try:
-        try:
-            generation = _create(
-                try_on, product, image_id, wait=wait, client=client, webhook_url=hook
-            )
-        except ValidationError as exc:
-            if not _person_rejected(exc):
-                raise
-            logger.info("Genlook refused imageId of photo %s: uploading again", photo.pk)
-            image_id = ensure_uploaded(photo, client, force=True)
-            generation = _create(
-                try_on, product, image_id, wait=wait, client=client, webhook_url=hook
-            )
-    except InsufficientCreditsError as exc:
-        if results.fail(try_on, CREDITS, str(exc)):
-            logger.warning("Genlook has no credits left: try-ons paused (%s)", exc)
-            credits_exhausted.send(sender=TryOn, try_on=try_on, error=exc)
-        return "done"
-    except GenlookError as exc:
-        if exc.may_have_been_processed:
-            results.fail(
-                try_on,
-                "SUBMISSION_UNCERTAIN",
-                f"Genlook may have accepted this try-on but its answer was lost ({exc}); "
-                "it is not sent again, to avoid paying twice.",
-            )
-            return "done"
-        if isinstance(exc, results.TRANSIENT_ERRORS):
-            return _transient(try_on, exc, raise_transient)
-        return _rejected(try_on, exc)
-    except Exception as exc:  # the adapter, the database: recorded, not left hanging
-        logger.exception("Try-on %s could not be submitted", try_on.public_id)
-        results.fail(try_on, "SUBMISSION_ERROR", f"{type(exc).__name__}: {exc}")
-        return "done"
-
-    now = timezone.now()
-    pending = TryOn.objects.filter(pk=try_on.pk, state=State.SUBMITTING).update(
-        state=State.PENDING,
-        generation_id=generation.id,
-        product_external_id=(generation.product_external_id or try_on.product_external_id)[:255],
-        submitted_at=now,
-        last_checked_at=now,
-        raw=generation.raw,
-    )
-    if pending:
-        status_wait.notify(try_on.pk)
-    try_on.state, try_on.generation_id = State.PENDING, generation.id
-    if generation.is_finished:  # /try-on/sync's 200
-        try:
-            results.ingest(try_on, generation, client=client)
-        except results.TRANSIENT_ERRORS as exc:
-            logger.info("Result of %s not downloaded yet: %s", try_on.public_id, exc)
-            return "poll"
-        return "done"
-    return "poll"
-
-
-def _mark_create_sent(try_on: TryOn) -> bool:
-    """Whether this submission may send the create: only one may, once. Committed before
-    the request leaves, so a crash afterwards is known to have perhaps reached Genlook."""
-    now = timezone.now()
-    marked = TryOn.objects.filter(
-        pk=try_on.pk, state=State.SUBMITTING, create_sent_at__isnull=True
-    ).update(create_sent_at=now)
-    if marked:
-        try_on.create_sent_at = now
-    return bool(marked)
-
-
-def _transient(try_on: TryOn, error: Exception, raise_transient: bool) -> str:
-    if raise_transient:
-        # Nothing was created: the retry may send the create again.
-        TryOn.objects.filter(pk=try_on.pk, state=State.SUBMITTING).update(
-            state=State.RECEIVED, create_sent_at=None
-        )
-        raise error
-    results.fail(try_on, "GENLOOK_UNAVAILABLE", str(error))
-    return "done"
-
-
-def _rejected(try_on: TryOn, error: GenlookError) -> str:
-    if isinstance(error, AuthenticationError | PermissionDeniedError):
-        logger.error("Genlook refused the API key: %s", error)
-        code = "CONFIGURATION_ERROR"
-    elif error.code in PHOTO_REJECTIONS or _person_rejected(error):
-        code = "PHOTO_REJECTED"
-    else:
-        code = error.code or type(error).__name__
-    results.fail(try_on, code, str(error))
-    return "done"
 
 
 # -- Erasure -----------------------------------------------------------------------------------

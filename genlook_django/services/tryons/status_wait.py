@@ -1,9 +1,9 @@
 """Waiting for a try-on's status to change: what ``GET /tryons/{id}/?wait=<seconds>`` does.
 
-A state change is announced by ``notify(try_on_pk)``, called where states are recorded
-(``results.fail``, ``results.ingest``, ``tryons.submit``) once the transaction commits: it
-writes a new version of the try-on into the Django cache (``STATUS_WAIT_CACHE``; Redis in
-production, so every process sees it).
+A state change is announced by ``notify(try_on_pk)``, called wherever a try-on's state is
+recorded (``records.ShopperTryOn.changed``) once the transaction commits: it writes a new
+version of the try-on into the Django cache (``STATUS_WAIT_CACHE``; Redis in production, so
+every process sees it).
 
 A waiting request does not poll the cache itself: it registers with its process's one
 watcher thread, which reads one key each ``STATUS_WAIT_TICK`` seconds (bumped by every

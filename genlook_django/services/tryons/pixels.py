@@ -1,7 +1,8 @@
-"""The pixel work of the photo pipeline: downscale by bands, upright, sRGB, clean JPEG.
+"""The photo pipeline's pixel work: downscaling a band at a time, modes, colours, the JPEG.
 
-``photos`` checks an upload and opens it; ``render`` turns the opened image into what is
-stored and sent to Genlook (see the steps in ``photos``' docstring).
+Kept apart from the checks (``photos``): everything here takes a decoded ``Image`` the
+pipeline has already bounded, and each step closes what it no longer needs, so the
+decoded image stays the only full-size copy.
 """
 
 from __future__ import annotations
@@ -15,39 +16,10 @@ from PIL import Image
 
 logger = logging.getLogger("genlook_django.photos")
 
-JPEG = "JPEG"
-
-ORIENTATION = 0x0112
-# EXIF orientation -> the transpose that makes the pixels upright (as ImageOps.exif_transpose).
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-
-
-def target_size(width: int, height: int, long_edge: int) -> tuple[int, int]:
-    """The size that fits ``long_edge`` (never larger than the original)."""
-    scale = min(1.0, long_edge / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def _orientation(image: Image.Image) -> int:
-    try:
-        value = image.getexif().get(ORIENTATION, 1)
-    except Exception:  # a broken EXIF block is no reason to refuse the photo
-        return 1
-    return value if value in _TRANSPOSE else 1
-
-
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 
 
-def _work_mode(image: Image.Image) -> str:
+def work_mode(image: Image.Image) -> str:
     """The mode the pixels are resized in: RGB, L, or RGBA when there is transparency
     (flattened onto white only once small)."""
     mode = image.mode
@@ -60,7 +32,7 @@ def _work_mode(image: Image.Image) -> str:
     return "RGB"  # P, CMYK, YCbCr, LAB...
 
 
-def _convert(band: Image.Image, work_mode: str) -> Image.Image:
+def convert(band: Image.Image, work_mode: str) -> Image.Image:
     """A band of the source in ``work_mode`` (a copy, never the source itself)."""
     if band.mode == work_mode:
         return band
@@ -74,7 +46,7 @@ def _convert(band: Image.Image, work_mode: str) -> Image.Image:
     return converted
 
 
-def _flatten(image: Image.Image) -> Image.Image:
+def flatten(image: Image.Image) -> Image.Image:
     """RGB, with transparency flattened onto white (a cut-out PNG, say)."""
     if image.mode == "RGB":
         return image
@@ -92,9 +64,9 @@ BAND_ROWS = 192
 BAND_SOURCE_BYTES = 4 * 1024 * 1024  # a converted band's source rows, at most (about)
 
 
-def _downscale(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+def downscale(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     """Area-average ``image`` down to ``size``, a band of output rows at a time; the result
-    is in ``_work_mode(image)``.
+    is in ``work_mode(image)``.
 
     After a JPEG's DCT-scaled decode the ratio left is under 2, where a box (area) filter
     is the cheapest true antialiasing filter; after the JPEG re-encode its output is
@@ -106,14 +78,14 @@ def _downscale(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     is the decoded image, one band and the output.
     """
     width, height = image.size
-    work_mode = _work_mode(image)
-    direct = image.mode == work_mode and work_mode != "RGBA"
+    mode = work_mode(image)
+    direct = image.mode == mode and mode != "RGBA"
     scale = height / size[1]
     margin = math.ceil(scale) + 2  # covers the filter's support and reduce()'s blocks
     rows = BAND_ROWS
     if not direct:  # each band is copied (and converted): keep it a few megabytes
         rows = max(8, min(BAND_ROWS, int(BAND_SOURCE_BYTES / (4 * width * scale))))
-    out = Image.new(work_mode, size)
+    out = Image.new(mode, size)
     for top in range(0, size[1], rows):
         bottom = min(size[1], top + rows)
         y0, y1 = top * scale, bottom * scale
@@ -127,7 +99,7 @@ def _downscale(image: Image.Image, size: tuple[int, int]) -> Image.Image:
         else:
             first = max(0, math.floor(y0) - margin)
             last = min(height, math.ceil(y1) + margin)
-            source = _convert(image.crop((0, first, width, last)), work_mode)
+            source = convert(image.crop((0, first, width, last)), mode)
             band = source.resize(
                 (size[0], bottom - top),
                 Image.Resampling.BOX,
@@ -144,7 +116,7 @@ def _downscale(image: Image.Image, size: tuple[int, int]) -> Image.Image:
 _srgb: Any = None
 
 
-def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
+def to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
     """The pixels in sRGB, so that no profile need be written: the uploader's ICC profile
     (arbitrary bytes, up to megabytes, naming devices and software) never leaves. A
     profile that cannot be used is dropped: the pixels are kept as they are."""
@@ -167,7 +139,7 @@ def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
     return converted
 
 
-def _clean_jpeg(image: Image.Image, quality: int) -> bytes:
+def clean_jpeg(image: Image.Image, quality: int) -> bytes:
     """The JPEG of ``image`` with nothing but its JFIF header: ``image.info`` (a comment, PNG
     text, EXIF, XMP, an ICC profile read from the source) is emptied first, since Pillow
     writes some of it back by itself (the JPEG comment, for one)."""
@@ -177,36 +149,3 @@ def _clean_jpeg(image: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality)
     return out.getvalue()
-
-
-def render(image: Image.Image, kind: str, limits: Any) -> tuple[bytes, int, int]:
-    """The photo's pixels as a clean, upright sRGB JPEG within ``limits`` (a
-    ``PhotoLimits``): returns the bytes, the width and the height."""
-    if kind != JPEG:
-        # Decoded at full size anyway; decoded here, so that a damaged file fails here.
-        # Otherwise a PNG's getexif() (its EXIF may follow the pixels) decodes it inside
-        # _orientation, which takes any error for a broken EXIF block: the half-decoded
-        # pixels would pass as the photo.
-        image.load()
-    orientation = _orientation(image)
-    icc_profile = image.info.get("icc_profile")
-    if getattr(image, "n_frames", 1) > 1:
-        image.seek(0)  # an animated WebP/PNG: its first frame
-    size = target_size(*image.size, limits.long_edge)
-    if kind == JPEG:
-        # Decode at the smallest DCT scale that still covers the target (1/2, 1/4,
-        # 1/8): a 12 MP photo aimed at 1024 px is decoded at 2016x1512, a quarter of
-        # the pixels.
-        image.draft(None, size)
-    if image.size != size:
-        image = _downscale(image, size)  # the only full-size copy is the decoded one
-    image = _flatten(_convert(image, _work_mode(image)))  # small by now
-    if orientation != 1:
-        upright = image.transpose(_TRANSPOSE[orientation])
-        image.close()
-        image = upright
-    image = _to_srgb(image, icc_profile)
-    try:
-        return _clean_jpeg(image, limits.quality), image.width, image.height
-    finally:
-        image.close()
