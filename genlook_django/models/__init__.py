@@ -1,0 +1,26 @@
+"""Local state of the Genlook integration, one module per concern; every model is
+importable from here (``from genlook_django.models import TryOn``)."""
+
+from .batches import BatchItem, BatchJob, BatchPhoto
+from .catalog import SyncedProduct
+from .credits import CreditAlert, CreditSnapshot
+from .funnel import FunnelEvent
+from .shoppers import UsageRecord
+from .tryons import ShopperPhoto, TryOn
+from .watermark import WatermarkSettings
+from .webhooks import WebhookDelivery
+
+__all__ = [
+    "BatchItem",
+    "BatchJob",
+    "BatchPhoto",
+    "CreditAlert",
+    "CreditSnapshot",
+    "FunnelEvent",
+    "ShopperPhoto",
+    "SyncedProduct",
+    "TryOn",
+    "UsageRecord",
+    "WatermarkSettings",
+    "WebhookDelivery",
+]
