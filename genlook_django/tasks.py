@@ -174,11 +174,10 @@ def poll_try_on(self, try_on_id: int) -> str:
 def erase_shopper_at_genlook(self, shopper_key: str) -> None:
     """``DELETE /customers/{shopper_key}``: Genlook erases the shopper's photos and results.
     Retried with backoff (up to about an hour) while Genlook cannot be reached."""
-    from genlook_django.services.tryons import results
-    from genlook_django.services.tryons import start as tryons
+    from genlook_django.services.tryons import erasure, results
 
     try:
-        tryons.erase_at_genlook(shopper_key)
+        erasure.erase_at_genlook(shopper_key)
     except results.TRANSIENT_ERRORS as exc:
         if self.request.is_eager:
             raise

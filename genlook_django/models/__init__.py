@@ -5,7 +5,7 @@ from .batches import BatchItem, BatchJob, BatchPhoto
 from .catalog import SyncedProduct
 from .credits import CreditAlert, CreditSnapshot
 from .funnel import FunnelEvent
-from .shoppers import UsageRecord
+from .shoppers import ErasureDebt, ShopperAlias, UsageRecord
 from .tryons import ShopperPhoto, TryOn
 from .watermark import WatermarkSettings
 from .webhooks import WebhookDelivery
@@ -16,7 +16,9 @@ __all__ = [
     "BatchPhoto",
     "CreditAlert",
     "CreditSnapshot",
+    "ErasureDebt",
     "FunnelEvent",
+    "ShopperAlias",
     "ShopperPhoto",
     "SyncedProduct",
     "TryOn",

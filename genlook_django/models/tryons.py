@@ -31,6 +31,11 @@ class ShopperPhoto(models.Model):
     genlook_image_expires_at = models.DateTimeField(_("imageId expires"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    # The shopper deleted it while an open try-on still used it: hidden from them at once,
+    # deleted when the last of those try-ons ends.
+    erasure_requested_at = models.DateTimeField(
+        _("erasure requested"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("shopper photo")
@@ -87,6 +92,9 @@ class TryOn(models.Model):
         _("error message"), blank=True, help_text=_("For the merchant; never shown to shoppers.")
     )
     consent_version = models.CharField(_("consent version"), max_length=32)
+    # The shopper erased it while it was in flight (Genlook's generation cannot be called
+    # back): hidden from them at once, deleted when it ends.
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True, editable=False)
     raw = models.JSONField(_("Genlook's answer"), default=dict, blank=True)
     retry_of = models.ForeignKey(
         "self",
