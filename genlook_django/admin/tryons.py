@@ -110,7 +110,7 @@ class TryOnAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin):
         ),
         (
             _("Genlook"),
-            {"fields": ["generation_id", "consent_version", "shopper_key", "raw"]},
+            {"fields": ["generation_id", "consent_version", "withdrawn_at", "shopper_key", "raw"]},
         ),
     ]
 
