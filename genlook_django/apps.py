@@ -12,10 +12,10 @@ class GenlookConfig(AppConfig):
         from genlook_django import checks  # noqa: F401  (registers the system checks)
         from genlook_django.services.catalog import register_from_settings
         from genlook_django.services.retention import connect_user_erasure
-        from genlook_django.services.tryons import start
+        from genlook_django.services.tryons import erasure
         from genlook_django.services.webhooks import processing as webhooks
 
         register_from_settings()
         connect_user_erasure()  # a deleted user's try-ons are erased here and at Genlook
-        start.connect_signals()  # owed erasures follow try-ons' ends; sign-in keeps try-ons
+        erasure.connect_signals()  # owed erasures follow try-ons' ends; sign-in keeps try-ons
         webhooks.connect_signals()  # a lost answer's waiting webhook is processed again

@@ -11,7 +11,7 @@ from celery import shared_task
 
 from genlook_django.services import batches, catalog
 from genlook_django.services.genlook import get_client
-from genlook_django.services.tryons import reconcile, results, start, submission
+from genlook_django.services.tryons import erasure, reconcile, results, submission
 
 from . import jobs
 from .client import GenlookError, RateLimitedError
@@ -181,7 +181,7 @@ def erase_shopper_at_genlook(self, shopper_key: str) -> None:
     """``DELETE /customers/{shopper_key}``: Genlook erases the shopper's photos and results.
     Retried with backoff (up to about an hour) while Genlook cannot be reached."""
     try:
-        start.erase_at_genlook(shopper_key)
+        erasure.erase_at_genlook(shopper_key)
     except GenlookError as exc:
         if self.request.is_eager or not exc.is_transient:
             raise

@@ -105,7 +105,7 @@ class TryOnAdmin(TryOnActionsMixin, ExactIdSearchMixin, NoBulkDeleteMixin, admin
         ),
         (
             _("Genlook"),
-            {"fields": ["generation_id", "consent_version", "shopper_key", "raw"]},
+            {"fields": ["generation_id", "consent_version", "withdrawn_at", "shopper_key", "raw"]},
         ),
     ]
 

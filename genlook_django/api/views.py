@@ -32,7 +32,15 @@ from rest_framework.views import APIView
 from genlook_django.conf import genlook_settings
 from genlook_django.models import ShopperPhoto, TryOn
 from genlook_django.services import files
-from genlook_django.services.tryons import photos, quotas, results, shoppers, start, status_wait
+from genlook_django.services.tryons import (
+    erasure,
+    photos,
+    quotas,
+    results,
+    shoppers,
+    start,
+    status_wait,
+)
 
 from .authentication import ShopperSessionAuthentication
 from .errors import MESSAGES, StorefrontError, error_response, storefront_exception_handler
@@ -100,9 +108,9 @@ def _owned(queryset: Any, request: Request, public_id: Any, view: StorefrontView
     obj = queryset.filter(public_id=public_id).first() if key else None
     if obj is None or obj.shopper_key != key:
         raise Http404
-    if isinstance(obj, TryOn) and obj.consent_version == start.WITHDRAWN:
+    if isinstance(obj, TryOn) and obj.withdrawn_at is not None:
         raise Http404
-    if isinstance(obj, ShopperPhoto) and start.photo_erasure_owed(obj):
+    if isinstance(obj, ShopperPhoto) and obj.erasure_requested_at is not None:
         raise Http404
     return obj
 
@@ -267,7 +275,7 @@ class TryOnDetailView(StorefrontView):
         atomic = connection.settings_dict.get("ATOMIC_REQUESTS")
         with transaction.atomic() if atomic else contextlib.nullcontext():
             try_on = _owned(TryOn.objects.select_related("photo"), request, public_id, self)
-            start.erase_try_on(try_on)
+            erasure.erase_try_on(try_on)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -319,5 +327,5 @@ class PhotoDetailView(FileView):
     )
     def delete(self, request: Request, public_id: Any) -> Response:
         photo = _owned(ShopperPhoto.objects.all(), request, public_id, self)
-        start.erase_photo(photo)
+        erasure.erase_photo(photo)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -33,6 +33,7 @@ from genlook_django import jobs
 from genlook_django.conf import genlook_settings
 from genlook_django.models import (
     CreditSnapshot,
+    ErasureDebt,
     FunnelEvent,
     ShopperPhoto,
     TryOn,
@@ -202,6 +203,7 @@ def erase_shopper(shopper_key: str, *, remote: bool = True) -> ErasureReport:
         report.try_ons = _delete_try_ons(list(try_ons.values_list("pk", flat=True)))
         report.photos, _ = photos.delete()
         report.usage_records, _ = UsageRecord.objects.filter(shopper_key=shopper_key).delete()
+        ErasureDebt.objects.filter(shopper_key=shopper_key).delete()  # this erasure supersedes it
         if remote:
             jobs.enqueue_on_commit("genlook.erase_shopper_at_genlook", shopper_key)
     logger.info(

@@ -50,6 +50,7 @@ from django.views.debug import ExceptionReporter
 from genlook_django.client import GenlookError
 from genlook_django.conf import DEFAULTS
 from genlook_django.models import (
+    ErasureDebt,
     FunnelEvent,
     ShopperPhoto,
     TryOn,
@@ -59,7 +60,6 @@ from genlook_django.models import (
 from genlook_django.services import files
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import shoppers
-from genlook_django.services.tryons.start import PHOTO_ERASURE_OWED
 from tests.support import images
 from tests.support.catalog import API_KEY
 from tests.support.concurrency import in_parallel
@@ -396,7 +396,7 @@ def victims_state(victims: list[Victim], sandbox) -> dict[str, Any]:
             UsageRecord.objects.filter(shopper_key__in=keys).values_list("kind", "shopper_key")
         )
         + sorted(
-            UsageRecord.objects.filter(kind=PHOTO_ERASURE_OWED).values_list("kind", "shopper_key")
+            ErasureDebt.objects.filter(shopper_key__in=keys).values_list("shopper_key", flat=True)
         ),
         "funnel": sorted(FunnelEvent.objects.filter(shopper_key__in=keys).values_list("kind")),
         "files": stored,

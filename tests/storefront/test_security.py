@@ -19,11 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from genlook_django.client import GenlookClient, GenlookTimeoutError
-from genlook_django.models import ShopperPhoto, TryOn, UsageRecord
+from genlook_django.models import ErasureDebt, ShopperPhoto, TryOn, UsageRecord
 from genlook_django.services import files
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import photos, quotas, results, shoppers, submission
-from genlook_django.services.tryons.start import ERASURE_OWED, WITHDRAWN
 from tests.support import images
 from tests.support.catalog import API_KEY
 from tests.support.concurrency import in_parallel
@@ -468,7 +467,9 @@ def test_a_try_on_erased_while_generating_is_erased_at_genlook_once_it_ends(
 
     assert shopper.get(detail(created)).status_code == 404  # gone, for the shopper
     assert _erasures(storefront, key) == 0  # it would detach the running generation
-    assert TryOn.objects.get().consent_version == WITHDRAWN
+    withdrawn = TryOn.objects.get()
+    assert withdrawn.withdrawn_at is not None
+    assert withdrawn.consent_version == row.consent_version  # the consent given stays
 
     # The generation ends; whoever checks it next (here the poll task) settles the rest.
     client = get_client()
@@ -511,7 +512,7 @@ def test_owed_erasures_survive_a_failure_too(storefront, shopper, product, perso
 
     assert not TryOn.objects.exists()
     assert _erasures(storefront, key) == 1
-    assert not UsageRecord.objects.filter(kind=ERASURE_OWED).exists()
+    assert not ErasureDebt.objects.exists()
 
 
 # -- 9. Signing in keeps the try-ons made anonymously -------------------------------------------

@@ -339,7 +339,7 @@ def wait_for_status(try_on: TryOn, seconds: float) -> tuple[TryOn | None, float]
         status_wait.wait_for_change(try_on.pk, seen, step)
         seen = status_wait.current_version(try_on.pk)
         fresh = TryOn.objects.select_related("photo", "content_type").filter(pk=try_on.pk).first()
-        if fresh is None or fresh.consent_version == "withdrawn":
+        if fresh is None or fresh.withdrawn_at is not None:
             return None, time.monotonic() - started
         try_on = refresh_status(fresh)
     if waited and not connection.in_atomic_block:

@@ -14,7 +14,7 @@ try-ons, photos, quota records and add-to-cart events move to the user's key
 (``adopt_anonymous``), so the try-on they were watching stays theirs. Genlook is told
 nothing: what it holds under the visitor's key stays there (until ``KEEP_FOR_DAYS``), and
 that key is remembered as an *alias* of the user's, so that erasing the user at Genlook
-erases it too (``aliases``, used by ``tryons.erase_at_genlook``).
+erases it too (``aliases``, used by ``erasure.erase_at_genlook``).
 """
 
 from __future__ import annotations
@@ -30,15 +30,19 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from genlook_django.conf import genlook_settings
+from genlook_django.models import (
+    ErasureDebt,
+    FunnelEvent,
+    ShopperAlias,
+    ShopperPhoto,
+    TryOn,
+    UsageRecord,
+)
 
 logger = logging.getLogger("genlook_django.shoppers")
 
 SESSION_KEY = "genlook_shopper"
 _SALT = "genlook_django.shopper"
-# Aliases are kept as UsageRecord rows of this kind, whose shopper_key is "l_" + 20 hex
-# digits naming the user's key + the old key (64 chars).
-ALIAS = "alias"  # UsageRecord.Kind.ALIAS (imported lazily here, as the model is)
-_ALIAS_TAG = 22
 
 
 def user_key(user_pk: object) -> str:
@@ -68,7 +72,8 @@ def shopper_key(request: HttpRequest, *, create: bool = True) -> str | None:
 
 
 def _alias_tag(key: str) -> str:
-    return "l_" + salted_hmac(_SALT + ".alias", key, algorithm="sha256").hexdigest()[:20]
+    """``ShopperAlias.owner_tag``: the signed-in shopper's key, as a keyed hash."""
+    return salted_hmac(_SALT + ".alias", key, algorithm="sha256").hexdigest()[:20]
 
 
 def _alias_lifetime() -> timedelta | None:
@@ -80,46 +85,46 @@ def _alias_lifetime() -> timedelta | None:
 
 def aliases(key: str) -> list[str]:
     """The other keys ``key``'s shopper had at Genlook (a visitor's, before signing in)."""
-    from genlook_django.models import UsageRecord
-
-    rows = UsageRecord.objects.filter(kind=ALIAS, shopper_key__startswith=_alias_tag(key))
+    rows = ShopperAlias.objects.filter(owner_tag=_alias_tag(key))
     lifetime = _alias_lifetime()
     if lifetime is not None:
         rows = rows.filter(created_at__gte=timezone.now() - lifetime)
-    return sorted({tagged[_ALIAS_TAG:] for tagged in rows.values_list("shopper_key", flat=True)})
+    return sorted(rows.values_list("old_key", flat=True))
 
 
 def forget_aliases(key: str, old_keys: list[str] | None = None) -> None:
     """Drop ``key``'s aliases (those given, or all): once erased at Genlook, say."""
-    from genlook_django.models import UsageRecord
-
-    tag = _alias_tag(key)
-    rows = UsageRecord.objects.filter(kind=ALIAS, shopper_key__startswith=tag)
+    rows = ShopperAlias.objects.filter(owner_tag=_alias_tag(key))
     if old_keys is not None:
-        rows = rows.filter(shopper_key__in=[tag + old for old in old_keys])
+        rows = rows.filter(old_key__in=old_keys)
     rows.delete()
 
 
 def record_alias(key: str, old_key: str) -> None:
-    from genlook_django.models import UsageRecord
-
-    tagged = _alias_tag(key) + old_key
-    if len(tagged) > 64:  # not a key this module made
+    if len(old_key) > ShopperAlias._meta.get_field("old_key").max_length:  # not one of ours
         logger.warning("Shopper key %s… too long to be kept as an alias", old_key[:8])
         return
+    now = timezone.now()
     lifetime = _alias_lifetime()
     if lifetime is not None:  # aliases Genlook has forgotten by now
-        UsageRecord.objects.filter(kind=ALIAS, created_at__lt=timezone.now() - lifetime).delete()
-    UsageRecord.objects.filter(kind=ALIAS, shopper_key=tagged).delete()
-    UsageRecord.objects.create(kind=ALIAS, shopper_key=tagged)
+        ShopperAlias.objects.filter(created_at__lt=now - lifetime).delete()
+    ShopperAlias.objects.update_or_create(
+        owner_tag=_alias_tag(key), old_key=old_key, defaults={"created_at": now}
+    )
+
+
+def _move_erasure_owed(old: str, new: str) -> int:
+    """An erasure owed to the visitor is owed to the user now: their try-ons moved."""
+    moved, _by_model = ErasureDebt.objects.filter(shopper_key=old).delete()
+    if moved:
+        ErasureDebt.objects.get_or_create(shopper_key=new)
+    return moved
 
 
 def adopt_anonymous(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """``user_logged_in``: move the session's anonymous key's rows to the user's key and
     remember the old key as an alias (nothing is sent to Genlook). The photos' Genlook
     imageIds are forgotten, so the next upload is made under the user's key."""
-    from genlook_django.models import FunnelEvent, ShopperPhoto, TryOn, UsageRecord
-
     session = getattr(request, "session", None)
     if session is None or user is None or getattr(user, "pk", None) is None:
         return
@@ -133,6 +138,7 @@ def adopt_anonymous(sender: Any, request: HttpRequest | None, user: Any, **kwarg
             shopper_key=new, genlook_image_id="", genlook_image_expires_at=None
         )
         moved += UsageRecord.objects.filter(shopper_key=old).update(shopper_key=new)
+        moved += _move_erasure_owed(old, new)
         FunnelEvent.objects.filter(shopper_key=old).update(shopper_key=new)
         if moved:  # something may be at Genlook under the old key
             record_alias(new, old)
