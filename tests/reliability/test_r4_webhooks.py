@@ -64,8 +64,9 @@ from genlook_django.models import TryOn, WebhookDelivery
 from genlook_django.sandbox.records import Status
 from genlook_django.sandbox.webhooks import completion_payload
 from genlook_django.services import files
+from genlook_django.services.webhooks import hash_token
 from genlook_django.services.webhooks.payloads import PayloadError, parse_payload
-from genlook_django.services.webhooks.processing import STATUS_RANK, hash_token
+from genlook_django.services.webhooks.processing import STATUS_RANK
 from genlook_django.services.webhooks.signatures import compute_signature
 from genlook_django.signals import tryon_completed, tryon_failed
 from tests.storefront.conftest import (  # noqa: F401  (fixtures)

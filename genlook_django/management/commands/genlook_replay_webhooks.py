@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from genlook_django.models import WebhookDelivery
-from genlook_django.services.webhooks import processing as webhooks
+from genlook_django.services import webhooks
 
 Outcome = WebhookDelivery.Outcome
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
@@ -103,12 +103,11 @@ class Command(BaseCommand):
                 )
             return
 
-        webhooks.mark_for_reprocessing(ids)
         if options["enqueue"]:
-            for pk in ids:
-                webhooks.enqueue(pk)
+            webhooks.reprocess(ids)  # handed over at once: a command runs in autocommit
             self.stdout.write(f"{len(ids)} deliveries handed to Celery.")
             return
+        webhooks.mark_for_reprocessing(ids)
         outcomes: Counter[str] = Counter()
         for number, pk in enumerate(ids, start=1):
             outcome = webhooks.process(pk)

@@ -40,10 +40,9 @@ from genlook_django.client import (
 )
 from genlook_django.conf import genlook_settings
 from genlook_django.models import ShopperPhoto, TryOn, UsageRecord
-from genlook_django.services import files, watermark
+from genlook_django.services import files, watermark, webhooks
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import photos, products, quotas, results, shoppers, status_wait
-from genlook_django.services.webhooks import processing as webhooks
 from genlook_django.signals import credits_exhausted, tryon_completed, tryon_failed
 
 logger = logging.getLogger("genlook_django.tryons")
