@@ -255,7 +255,7 @@ def process_webhook(self, delivery_id: int) -> str:
 
 @shared_task(bind=True, acks_late=True, name="genlook.process_webhooks")
 def process_webhooks(self, delivery_ids: list[int]) -> dict[int, str]:
-    """Several deliveries published together (``services.webhook_dispatch``): each gets
+    """Several deliveries published together (``services.webhooks.dispatch``): each gets
     the first try of ``process_webhook``; one that fails transiently goes on as its own
     ``process_webhook``, with the remaining retries. Returns {delivery id: outcome}."""
     from genlook_django.services import webhooks

@@ -103,11 +103,12 @@ class Command(BaseCommand):
                 )
             return
 
+        webhooks.mark_for_reprocessing(ids)
         if options["enqueue"]:
-            webhooks.reprocess(ids)  # handed over at once: a command runs in autocommit
+            for pk in ids:
+                webhooks.enqueue(pk)
             self.stdout.write(f"{len(ids)} deliveries handed to Celery.")
             return
-        webhooks.mark_for_reprocessing(ids)
         outcomes: Counter[str] = Counter()
         for number, pk in enumerate(ids, start=1):
             outcome = webhooks.process(pk)
