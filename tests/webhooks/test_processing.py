@@ -9,6 +9,14 @@ import pytest
 from celery.exceptions import Retry
 
 from genlook_django import jobs, tasks
+from genlook_django.client import (
+    NotFoundError,
+    PermissionDeniedError,
+    RateBudgetTimeout,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
 from genlook_django.models import TryOn, WebhookDelivery
 from genlook_django.services import webhooks
 from genlook_django.services.webhooks.signatures import signature_header
@@ -183,3 +191,20 @@ def test_without_confirmation_a_signed_payload_is_trusted(hooks, pending, post, 
     assert row.state == TryOn.State.COMPLETED and row.result_file
     assert row.raw["webhook"]["generationId"] == try_on.generation_id
     assert WebhookDelivery.objects.get().reason == "unconfirmed"
+
+
+@pytest.mark.parametrize(
+    ("error", "retryable"),
+    [
+        (webhooks.NotReady("no generation id yet"), True),
+        (ServerError("boom", status=503), True),
+        (RateLimitedError("slow down", status=429), True),
+        (TransportError("reset", request_sent=True), True),
+        (RateBudgetTimeout("no free slot"), True),
+        (PermissionDeniedError("no", status=403), False),
+        (NotFoundError("gone", status=404), False),
+        (ValueError("a bug"), False),
+    ],
+)
+def test_retryable_is_what_genlook_calls_transient_or_not_ready(error, retryable):
+    assert webhooks.is_retryable(error) is retryable
