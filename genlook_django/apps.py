@@ -10,10 +10,10 @@ class GenlookConfig(AppConfig):
 
     def ready(self) -> None:
         from genlook_django import checks  # noqa: F401  (registers the system checks)
+        from genlook_django.services import webhooks
         from genlook_django.services.catalog import register_from_settings
         from genlook_django.services.retention import connect_user_erasure
         from genlook_django.services.tryons import erasure
-        from genlook_django.services.webhooks import processing as webhooks
 
         register_from_settings()
         connect_user_erasure()  # a deleted user's try-ons are erased here and at Genlook

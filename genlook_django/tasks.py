@@ -224,7 +224,7 @@ def refresh_credits() -> int | None:
 
 def _webhook_countdown(retries: int, error: BaseException | None = None) -> float:
     """2, 4, 8, 16, 32 s (with jitter): about a minute in all, then the reconciler."""
-    from genlook_django.services.webhooks import processing as webhooks
+    from genlook_django.services import webhooks
 
     if isinstance(error, webhooks.NotReady):  # the submission is recording it right now
         return random.uniform(0.5, 1.5)
@@ -241,7 +241,7 @@ def process_webhook(self, delivery_id: int) -> str:
     Genlook's answer (``services.webhooks.process``). Transient failures are retried
     with backoff; the last one leaves the delivery ``failed`` (``genlook_replay_webhooks``).
     Run eagerly (inside the webhook request), nothing waits: one try, no client retries."""
-    from genlook_django.services.webhooks import processing as webhooks
+    from genlook_django.services import webhooks
 
     eager = bool(self.request.is_eager)
     try:
@@ -250,16 +250,18 @@ def process_webhook(self, delivery_id: int) -> str:
             client=get_client(max_retries=0, rate_wait_timeout=2.0) if eager else None,
             raise_transient=not eager and self.request.retries < self.max_retries,
         )
-    except webhooks.RETRYABLE as exc:
+    except Exception as exc:
+        if not webhooks.is_retryable(exc):
+            raise
         raise self.retry(exc=exc, countdown=_webhook_countdown(self.request.retries, exc)) from exc
 
 
 @shared_task(bind=True, acks_late=True, name="genlook.process_webhooks")
 def process_webhooks(self, delivery_ids: list[int]) -> dict[int, str]:
-    """Several deliveries published together (``services.webhook_dispatch``): each gets
+    """Several deliveries published together (``services.webhooks.dispatch``): each gets
     the first try of ``process_webhook``; one that fails transiently goes on as its own
     ``process_webhook``, with the remaining retries. Returns {delivery id: outcome}."""
-    from genlook_django.services.webhooks import processing as webhooks
+    from genlook_django.services import webhooks
 
     eager = bool(self.request.is_eager)
     client = get_client(max_retries=0, rate_wait_timeout=2.0) if eager else None
@@ -269,7 +271,9 @@ def process_webhooks(self, delivery_ids: list[int]) -> dict[int, str]:
             outcomes[delivery_id] = webhooks.process(
                 delivery_id, client=client, raise_transient=not eager
             )
-        except webhooks.RETRYABLE as exc:
+        except Exception as exc:
+            if not webhooks.is_retryable(exc):
+                raise
             outcomes[delivery_id] = "pending"
             jobs.enqueue(
                 "genlook.process_webhook",

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -16,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from genlook_django.models import WebhookDelivery
-from genlook_django.services.webhooks import processing as webhooks
+from genlook_django.services import webhooks
 
 Verdict = WebhookDelivery.Verdict
 Outcome = WebhookDelivery.Outcome
@@ -155,9 +154,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         """Process the selected accepted deliveries again. Harmless to repeat: each is
         checked with Genlook, and a finished try-on is never changed."""
         ids = list(queryset.filter(verdict=Verdict.ACCEPTED).values_list("pk", flat=True))
-        webhooks.mark_for_reprocessing(ids)
-        for pk in ids:
-            transaction.on_commit(lambda pk=pk: webhooks.enqueue(pk), robust=True)
+        webhooks.reprocess(ids)
         self.message_user(
             request,
             ngettext(

@@ -69,7 +69,7 @@ def check_webhooks(app_configs=None, **kwargs):
                 id="genlook.W012",
             )
         )
-    from genlook_django.services.webhooks.processing import signing_secrets
+    from genlook_django.services.webhooks import signing_secrets
 
     if not genlook_settings.WEBHOOK_CONFIRM and not (valid_secrets and signing_secrets()):
         messages.append(

@@ -14,12 +14,11 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from genlook_django.conf import genlook_settings
-from genlook_django.services.webhooks import processing as webhooks
-from genlook_django.services.webhooks.signatures import SIGNATURE_HEADER
+from genlook_django.services import webhooks
 
 logger = logging.getLogger("genlook_django.webhooks")
 
-SIGNATURE_META = "HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_")
+SIGNATURE_META = "HTTP_" + webhooks.SIGNATURE_HEADER.upper().replace("-", "_")
 
 
 def _answer(status_code: int, body: dict[str, str]) -> JsonResponse:

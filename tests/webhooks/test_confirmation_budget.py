@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from genlook_django.models import TryOn, WebhookDelivery
+from genlook_django.services import webhooks
 from genlook_django.services.tryons import reconcile
-from genlook_django.services.webhooks import processing as webhooks
 from tests.support.webhooks import finished, payload_of
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,8 +9,16 @@ import pytest
 from celery.exceptions import Retry
 
 from genlook_django import jobs, tasks
+from genlook_django.client import (
+    NotFoundError,
+    PermissionDeniedError,
+    RateBudgetTimeout,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
 from genlook_django.models import TryOn, WebhookDelivery
-from genlook_django.services.webhooks import processing as webhooks
+from genlook_django.services import webhooks
 from genlook_django.services.webhooks.signatures import signature_header
 from tests.support.webhooks import finished, payload_of
 
@@ -54,7 +62,9 @@ def test_the_task_retries_transient_failures_then_gives_up(
 ):
     try_on, token = pending
     finished(try_on.generation_id)
-    monkeypatch.setattr(webhooks, "enqueue", lambda pk: None)  # a worker will pick it up
+    monkeypatch.setattr(
+        jobs, "enqueue", lambda *args, **kwargs: None
+    )  # queued, not run  # a worker will pick it up
     post(token, payload_of(hooks, try_on.generation_id))
     delivery = WebhookDelivery.objects.get()
     outage()
@@ -106,7 +116,7 @@ def test_a_try_on_not_submitted_yet_is_retried_not_guessed(hooks, pending, post,
     finished(try_on.generation_id)
     generation_id = try_on.generation_id
     TryOn.objects.filter(pk=try_on.pk).update(state=TryOn.State.SUBMITTING, generation_id="")
-    monkeypatch.setattr(webhooks, "enqueue", lambda pk: None)
+    monkeypatch.setattr(jobs, "enqueue", lambda *args, **kwargs: None)  # queued, not run
     assert post(token, payload_of(hooks, generation_id)).status_code == 202
     delivery = WebhookDelivery.objects.get()
 
@@ -140,7 +150,7 @@ def test_rejected_deliveries_are_never_processed(hooks, pending, post):
 def test_a_deleted_try_on_is_ignored(hooks, pending, post, monkeypatch):
     try_on, token = pending
     finished(try_on.generation_id)
-    monkeypatch.setattr(webhooks, "enqueue", lambda pk: None)
+    monkeypatch.setattr(jobs, "enqueue", lambda *args, **kwargs: None)  # queued, not run
     post(token, payload_of(hooks, try_on.generation_id))
     TryOn.objects.filter(pk=try_on.pk).delete()
     delivery = WebhookDelivery.objects.get()
@@ -180,3 +190,20 @@ def test_without_confirmation_a_signed_payload_is_trusted(hooks, pending, post, 
     assert row.state == TryOn.State.COMPLETED and row.result_file
     assert row.raw["webhook"]["generationId"] == try_on.generation_id
     assert WebhookDelivery.objects.get().reason == "unconfirmed"
+
+
+@pytest.mark.parametrize(
+    ("error", "retryable"),
+    [
+        (webhooks.NotReady("no generation id yet"), True),
+        (ServerError("boom", status=503), True),
+        (RateLimitedError("slow down", status=429), True),
+        (TransportError("reset", request_sent=True), True),
+        (RateBudgetTimeout("no free slot"), True),
+        (PermissionDeniedError("no", status=403), False),
+        (NotFoundError("gone", status=404), False),
+        (ValueError("a bug"), False),
+    ],
+)
+def test_retryable_is_what_genlook_calls_transient_or_not_ready(error, retryable):
+    assert webhooks.is_retryable(error) is retryable

@@ -13,7 +13,8 @@ import time
 import pytest
 
 from genlook_django.models import TryOn, WebhookDelivery
-from genlook_django.services.webhooks import processing as webhooks
+from genlook_django.services import webhooks
+from genlook_django.services.webhooks import receiver
 from genlook_django.services.webhooks.signatures import signature_header
 from genlook_django.signals import tryon_completed, webhook_received
 from tests.support.webhooks import finished, payload_of
@@ -494,7 +495,7 @@ def test_an_internal_error_still_stores_the_delivery_and_asks_for_a_retry(
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(webhooks, "_find_try_on", broken)
+    monkeypatch.setattr(receiver, "_find_try_on", broken)
     response = post(token, {"id": try_on.generation_id, "status": "completed"})
 
     assert response.status_code == 500  # the sender tries again later

@@ -6,7 +6,7 @@ import pytest
 from django.core.checks import run_checks
 
 from genlook_django.models import TryOn
-from genlook_django.services.webhooks import processing as webhooks
+from genlook_django.services import webhooks
 from tests.client.stub import stub_server
 from tests.support.catalog import API_KEY
 from tests.support.storefront import start

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from genlook_django.models import WebhookDelivery
-from genlook_django.services.webhooks import processing as webhooks
+from genlook_django.services import webhooks
 
 Outcome = WebhookDelivery.Outcome
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")

@@ -28,10 +28,6 @@ from genlook_django.client import (
     GenlookClient,
     GenlookError,
     NotFoundError,
-    RateBudgetTimeout,
-    RateLimitedError,
-    ServerError,
-    TransportError,
 )
 from genlook_django.conf import genlook_settings
 from genlook_django.models import BatchItem, TryOn
@@ -45,14 +41,6 @@ logger = logging.getLogger("genlook_django.results")
 State = TryOn.State
 Record = TryOn | BatchItem
 OPEN_STATES = (State.RECEIVED, State.SUBMITTING, State.PENDING)
-# Kept only for services.webhooks.processing.RETRYABLE until it decides with
-# ``GenlookError.is_transient`` like everything else; nothing here uses it.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    ServerError,
-    RateLimitedError,
-    TransportError,
-    RateBudgetTimeout,
-)
 MAX_RESULT_BYTES = 25 * 1024 * 1024
 
 

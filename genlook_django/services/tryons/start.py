@@ -81,15 +81,20 @@ def resolve_product(reference: str) -> models.Model:
 # -- Availability and photos -----------------------------------------------------------------
 
 
-def credits_paused_until() -> datetime | None:
-    """While set, new try-ons are refused: Genlook answered 402 less than
-    ``CREDITS_RETRY_AFTER`` seconds ago."""
-    last = (
+def _last_credits_refusal() -> datetime | None:
+    """When Genlook last answered 402 to a try-on."""
+    return (
         TryOn.objects.filter(error_code=CREDITS, finished_at__isnull=False)
         .order_by("-finished_at")
         .values_list("finished_at", flat=True)
         .first()
     )
+
+
+def credits_paused_until() -> datetime | None:
+    """While set, new try-ons are refused: Genlook answered 402 less than
+    ``CREDITS_RETRY_AFTER`` seconds ago."""
+    last = _last_credits_refusal()
     if last is None:
         return None
     until = last + timedelta(seconds=float(genlook_settings.CREDITS_RETRY_AFTER))
@@ -98,12 +103,7 @@ def credits_paused_until() -> datetime | None:
 
 def credits_alert() -> datetime | None:
     """When Genlook last answered 402, if no try-on has completed since (for the admin)."""
-    last = (
-        TryOn.objects.filter(error_code=CREDITS, finished_at__isnull=False)
-        .order_by("-finished_at")
-        .values_list("finished_at", flat=True)
-        .first()
-    )
+    last = _last_credits_refusal()
     if last is None:
         return None
     if TryOn.objects.filter(state=State.COMPLETED, finished_at__gt=last).exists():

@@ -49,7 +49,7 @@ from genlook_django.services.tryons.records import (
     ShopperTryOn,
     Tracked,
 )
-from genlook_django.services.webhooks import processing as webhooks
+from genlook_django.services.webhooks import setup as webhooks
 
 logger = logging.getLogger("genlook_django.tryons")
 

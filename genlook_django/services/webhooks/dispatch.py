@@ -66,3 +66,10 @@ def publish(delivery_ids: list[int]) -> None:
 
 
 dispatcher = Dispatcher(publish)
+
+
+def enqueue(delivery_id: int) -> None:
+    """Hand the delivery to the task queue (several per message under a burst). A broker
+    error is logged: the delivery stays ``pending`` (``genlook_replay_webhooks --pending``),
+    and the reconciler polls the try-on."""
+    dispatcher.add(delivery_id)

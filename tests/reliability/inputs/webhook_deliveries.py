@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from genlook_django.sandbox.records import Status
 from genlook_django.sandbox.webhooks import completion_payload
-from genlook_django.services.webhooks.processing import hash_token
+from genlook_django.services.webhooks import hash_token
 from genlook_django.services.webhooks.signatures import compute_signature
 
 API_KEY = "gk_reliability_r4"  # an account, and a request budget, of its own
