@@ -76,6 +76,9 @@ DEFAULTS: dict[str, Any] = {
     "PHOTO_PIPELINE_WAIT": 3.0,
     # A shopper's last photo is offered again ("use my last photo") for this many days.
     "PHOTO_REUSE_DAYS": 7,
+    # Where an uploaded JPEG is decoded and re-encoded: "auto" (by the worker when one runs
+    # the tasks, else in the request), "request", or "worker" (services/tryons/intake.py).
+    "PHOTO_NORMALISE": "auto",
     # Sent to Genlook with every upload and try-on: output.watermark (None: the account's
     # default) and keepForDays (1, 3 or 7; None: the account's retention).
     "WATERMARK": None,

@@ -20,6 +20,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from genlook_django.services.tryons import photos
+
 UNAVAILABLE = "TRY_ON_UNAVAILABLE"
 FAILED = "TRY_ON_FAILED"
 
@@ -30,6 +32,7 @@ PUBLIC_FAILURE_CODES = {
     "GENLOOK_UNAVAILABLE": "SERVICE_BUSY",
     "PHOTO_REJECTED": "PHOTO_REJECTED",
     "PHOTO_DELETED": "PHOTO_DELETED",
+    "PHOTO_INVALID": "PHOTO_INVALID",  # an upload the worker could not decode (intake)
     "PRODUCT_IMAGE_FETCH_FAILED": "PRODUCT_UNAVAILABLE",
     "PRODUCT_UNAVAILABLE": "PRODUCT_UNAVAILABLE",
     "TIMED_OUT": "TIMED_OUT",
@@ -42,6 +45,7 @@ MESSAGES = {
         "This photo could not be used. Please choose a clear photo of yourself, facing the camera."
     ),
     "PHOTO_DELETED": _("Your photo was deleted. Please choose a photo again."),
+    "PHOTO_INVALID": photos.INVALID_MESSAGE,
     "PRODUCT_UNAVAILABLE": _("This product cannot be tried on right now."),
     "TIMED_OUT": _("This is taking longer than it should. Please try again."),
     FAILED: _("Something went wrong with this try-on. Please try again."),

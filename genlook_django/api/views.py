@@ -34,6 +34,7 @@ from genlook_django.models import ShopperPhoto, TryOn
 from genlook_django.services import files
 from genlook_django.services.tryons import (
     erasure,
+    intake,
     photos,
     quotas,
     results,
@@ -316,6 +317,11 @@ class PhotoDetailView(FileView):
     )
     def get(self, request: Request, public_id: Any) -> FileResponse:
         photo = _owned(ShopperPhoto.objects.all(), request, public_id, self)
+        try:
+            photo = intake.ensure_normalised(photo)  # never the upload as it came
+        except photos.PhotoError:
+            intake.discard(photo)
+            raise Http404 from None
         return _stream(files.photos_storage(), photo.file_name, filename="photo", download=False)
 
     @extend_schema(

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 from genlook_django.conf import DEFAULTS, genlook_settings
+from genlook_django.services.tryons import intake
 
 
 @register(Tags.compatibility)
@@ -47,6 +48,16 @@ def check_storefront(app_configs=None, **kwargs):
                     id="genlook.E005",
                 )
             )
+    if genlook_settings.PHOTO_NORMALISE not in intake.MODES:
+        messages.append(
+            Error(
+                f"GENLOOK PHOTO_NORMALISE must be one of {', '.join(intake.MODES)}, not "
+                f"{genlook_settings.PHOTO_NORMALISE!r}.",
+                hint='"auto" (the default) lets the worker decode uploaded JPEGs when one '
+                "runs the tasks, and the request otherwise.",
+                id="genlook.E006",
+            )
+        )
     if genlook_settings.KEEP_FOR_DAYS not in (None, 1, 3, 7):
         messages.append(
             Error(

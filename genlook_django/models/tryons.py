@@ -31,6 +31,9 @@ class ShopperPhoto(models.Model):
     genlook_image_expires_at = models.DateTimeField(_("imageId expires"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    # Empty while the file is the upload as it came, left for the worker to normalise
+    # (PHOTO_NORMALISE): never sent to Genlook nor shown in that state.
+    normalised_at = models.DateTimeField(_("normalised"), null=True, blank=True, editable=False)
     # The shopper deleted it while an open try-on still used it: hidden from them at once,
     # deleted when the last of those try-ons ends.
     erasure_requested_at = models.DateTimeField(

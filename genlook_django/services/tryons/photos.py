@@ -50,6 +50,9 @@ from genlook_django.services.tryons import pixels
 logger = logging.getLogger("genlook_django.photos")
 
 JPEG, PNG, WEBP, HEIF = "JPEG", "PNG", "WEBP", "HEIF"
+INVALID_MESSAGE = _(
+    "This photo could not be read: the file may be damaged. Please choose another one."
+)
 ORIENTATION = 0x0112
 # EXIF orientation -> the transpose that makes the pixels upright (as ImageOps.exif_transpose).
 _TRANSPOSE = {
@@ -84,6 +87,16 @@ class NormalisedPhoto:
     height: int
     source_format: str  # JPEG, PNG, WEBP or HEIF
     source_size: tuple[int, int]  # as stored in the file, before orientation
+
+
+@dataclass(frozen=True)
+class Received:
+    """An upload that passed every check made without decoding it (``inspect``)."""
+
+    content: bytes
+    source_format: str
+    width: int
+    height: int
 
 
 @dataclass(frozen=True)
@@ -291,10 +304,7 @@ def pipeline_slot(limits: PhotoLimits) -> Iterator[None]:
 
 def _invalid(exc: BaseException) -> PhotoError:
     logger.info("Shopper photo rejected as unreadable: %s", exc)
-    return PhotoError(
-        "PHOTO_INVALID",
-        _("This photo could not be read: the file may be damaged. Please choose another one."),
-    )
+    return PhotoError("PHOTO_INVALID", INVALID_MESSAGE)
 
 
 def _orientation(image: Image.Image) -> int:
@@ -303,6 +313,17 @@ def _orientation(image: Image.Image) -> int:
     except Exception:  # a broken EXIF block is no reason to refuse the photo
         return 1
     return value if value in _TRANSPOSE else 1
+
+
+def inspect(file: bytes | IO[bytes], limits: PhotoLimits | None = None) -> Received:
+    """The checks of ``normalise`` that need no decoding (size, type, pixel count, smallest
+    edge): the header alone is read. Raises ``PhotoError``."""
+    limits = limits or PhotoLimits.from_settings()
+    data = _read(file, limits)
+    image, kind = open_photo(data, limits)
+    width, height = image.size
+    image.close()
+    return Received(content=data, source_format=kind, width=width, height=height)
 
 
 def normalise(file: bytes | IO[bytes], limits: PhotoLimits | None = None) -> NormalisedPhoto:
@@ -364,7 +385,9 @@ __all__ = [
     "NormalisedPhoto",
     "PhotoError",
     "PhotoLimits",
+    "Received",
     "heif_supported",
+    "inspect",
     "normalise",
     "sniff_format",
     "target_size",

@@ -23,7 +23,7 @@ from django.utils import timezone
 from genlook_django.client import Generation, GenlookClient, InsufficientCreditsError
 from genlook_django.models import BatchItem, BatchJob, TryOn
 from genlook_django.services import watermark
-from genlook_django.services.tryons import status_wait, uploads
+from genlook_django.services.tryons import intake, status_wait, uploads
 from genlook_django.signals import credits_exhausted, tryon_completed, tryon_failed
 
 logger = logging.getLogger("genlook_django.results")
@@ -150,6 +150,11 @@ class ShopperTryOn(Tracked):
     @property
     def label(self) -> str:
         return f"Try-on {self.instance.public_id}"
+
+    def upload(self, client: GenlookClient, *, force: bool = False) -> str:
+        # An upload left to the worker is normalised before anything is sent (``intake``).
+        intake.ensure_normalised(self.photo)
+        return super().upload(client, force=force)
 
     def create_options(self) -> dict[str, Any]:
         # The watermark is the admin's, or the WATERMARK setting.

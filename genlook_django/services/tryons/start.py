@@ -23,7 +23,7 @@ from genlook_django.conf import genlook_settings
 from genlook_django.models import ShopperPhoto, TryOn
 from genlook_django.services import files
 from genlook_django.services.catalog import registry
-from genlook_django.services.tryons import photos, quotas, results
+from genlook_django.services.tryons import intake, photos, quotas, results
 from genlook_django.services.tryons.erasure import photo_erasure_owed
 
 logger = logging.getLogger("genlook_django.tryons")
@@ -116,24 +116,13 @@ def last_photo(shopper_key: str) -> ShopperPhoto | None:
     since = timezone.now() - timedelta(days=float(genlook_settings.PHOTO_REUSE_DAYS))
     recent = ShopperPhoto.objects.filter(shopper_key=shopper_key, created_at__gte=since)
     for photo in recent.order_by("-created_at")[:5]:
-        if not photo_erasure_owed(photo):  # not one its shopper asked to delete
-            return photo
+        if photo_erasure_owed(photo):  # one its shopper asked to delete
+            continue
+        try:
+            return intake.ensure_normalised(photo)  # at once, unless the worker has yet to
+        except photos.PhotoError:
+            intake.discard(photo)
     return None
-
-
-def save_photo(shopper_key: str, normalised: photos.NormalisedPhoto) -> ShopperPhoto:
-    photo = ShopperPhoto(
-        shopper_key=shopper_key,
-        width=normalised.width,
-        height=normalised.height,
-        size_bytes=len(normalised.content),
-        source_format=normalised.source_format,
-    )
-    photo.file_name = files.save(
-        files.photos_storage(), f"genlook/photos/{photo.public_id}.jpg", normalised.content
-    )
-    photo.save()
-    return photo
 
 
 # -- Starting a try-on (the web request) -----------------------------------------------------
@@ -177,7 +166,7 @@ def start(
             raise TryOnRefused("PHOTO_REQUIRED", _("Please choose a photo of yourself."))
     reservation = quotas.reserve(shopper_key, upload=upload, client_ip=client_ip)
     try:
-        normalised = photos.normalise(photo_file) if upload else None
+        received = intake.receive(photo_file) if upload else None
     except photos.PhotoError as exc:
         # A refused photo still counts as an upload (it was decoded), unless the pipeline
         # was too busy to look at it; the try-on is given back.
@@ -190,7 +179,7 @@ def start(
     adapter = registry.get_adapter(product)
     try:
         with transaction.atomic():
-            photo = save_photo(shopper_key, normalised) if normalised is not None else reused
+            photo = intake.save(shopper_key, received) if received is not None else reused
             try_on = TryOn.objects.create(
                 shopper_key=shopper_key,
                 photo=photo,

@@ -41,7 +41,7 @@ from genlook_django.client import (
 )
 from genlook_django.conf import genlook_settings
 from genlook_django.services.genlook import get_client
-from genlook_django.services.tryons import products, results
+from genlook_django.services.tryons import intake, photos, products, results
 from genlook_django.services.tryons.records import (
     PENDING,
     SUBMITTING,
@@ -93,6 +93,10 @@ def submit(
         image_id = record.upload(client)
     except FileNotFoundError:
         record.fail("PHOTO_DELETED", "The stored photo is missing.")
+        return "done"
+    except photos.PhotoError as exc:  # an upload left to the worker did not decode
+        record.fail(exc.code, str(exc.message))
+        intake.discard(photo)
         return "done"
     except GenlookError as exc:
         return (
