@@ -134,10 +134,17 @@ def test_the_management_command_serves_the_sandbox():
     try:
         banner = process.stdout.readline()
         assert f"http://127.0.0.1:{port}/tryon/v1" in banner, banner + process.stderr.read()
+        classic = process.stdout.readline()
+        assert f"Classic API serving http://127.0.0.1:{port} " in classic, classic
         assert "strict" in process.stdout.readline()  # like Genlook, unless --beside-shop
         base_url = f"http://127.0.0.1:{port}/tryon/v1"
         response = requests.get(base_url + "/account/credits", headers={"x-api-key": "gk_cmd"})
         assert response.json() == {"creditBalance": 5}
+        unknown = requests.get(
+            f"http://127.0.0.1:{port}/v1/try-on/nope", headers={"Authorization": "Bearer gk_cmd"}
+        )
+        assert unknown.status_code == 404
+        assert unknown.json()["error"]["code"] == "GENERATION_NOT_FOUND"
         banner = "".join(process.stdout.readline() for _ in range(3))
         assert "control token: cmd-control-token-0123456789" in banner, banner
         assert (

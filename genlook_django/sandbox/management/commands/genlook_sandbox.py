@@ -81,6 +81,10 @@ class Command(BaseCommand):
         server.start()
         state = server.state
         self.stdout.write(f"Genlook sandbox serving {server.base_url}")
+        self.stdout.write(
+            f"Classic API serving {server.classic_base_url} "
+            "(POST /v1/try-on, Authorization: Bearer <key>)"
+        )
         if state.config.beside_shop:
             self.stdout.write("  beside the shop: loopback and private URLs are fetched")
         else:
