@@ -14,7 +14,7 @@ import requests
 
 from genlook_django.sandbox.state import SandboxState, get_state
 from genlook_django.sandbox.testing import SandboxServer, free_port
-from tests.sandbox.helpers import Api, inline_product, person
+from tests.sandbox.helpers import Api, eventually, inline_product, person
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -100,6 +100,36 @@ def test_mounted_under_a_prefix_in_the_host_project(sandbox, client, person_phot
     missing = client.get("/sandbox/tryon/v1/nowhere", headers=headers)
     assert missing.status_code == 404
     assert missing.json()["code"] == "NOT_FOUND"
+
+
+def test_the_classic_dialect_is_mounted_at_the_sandbox_root(sandbox, client, person_photo):
+    """tests/urls.py mounts the classic API at /sandbox/: its base URL, as the example shop."""
+    uploaded = client.post(
+        "/sandbox/tryon/v1/images/upload",
+        {"file": _named(person_photo)},
+        headers={"x-api-key": sandbox.api_key},
+    ).json()["imageUrl"]
+    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
+    body = {"model_image": uploaded, "garment_image": uploaded, "category": "tops"}
+
+    created = client.post(
+        "/sandbox/v1/try-on", body, content_type="application/json", headers=headers
+    )
+
+    assert created.status_code == 201, created.content
+    status_path = f"/sandbox/v1/try-on/{created.json()['id']}"
+
+    def completed():
+        return client.get(status_path, headers=headers).json()["status"] == "completed"
+
+    assert eventually(completed)
+    done = client.get(status_path, headers=headers).json()
+    assert done["result_image"].startswith("http://testserver/sandbox/_files/")
+    assert client.get(done["result_image"].removeprefix("http://testserver")).status_code == 200
+    assert client.get("/sandbox/v1/nowhere", headers=headers).json()["error"]["code"] == (
+        "NOT_FOUND"
+    )
+    assert client.get("/sandbox/tryon/v1/account/credits").json()["code"] == "MISSING_API_KEY"
 
 
 def _named(content):
