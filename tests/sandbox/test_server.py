@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -138,23 +139,13 @@ def _named(content):
     return SimpleUploadedFile("me.png", content, content_type="image/png")
 
 
-def test_the_management_command_serves_the_sandbox():
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.sandbox.standalone_settings",
-        "PYTHONPATH": str(REPO),
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [
-        sys.executable, "-m", "django", "genlook_sandbox", "--port", str(port),
-        "--key", "gk_cmd", "--credits", "5", "--generation-seconds", "0.2",
-        "--control-token", "cmd-control-token-0123456789",
-    ]  # fmt: skip
+@contextmanager
+def _serving(command, env):
+    """A sandbox process, stopped with Ctrl-C (it must then exit cleanly)."""
     process = subprocess.Popen(
         command,
         cwd=REPO,
-        env=env,
+        env={**env, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -162,6 +153,47 @@ def test_the_management_command_serves_the_sandbox():
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        process.stderr.close()
+    assert process.returncode == 0
+
+
+def test_python_dash_m_serves_both_dialects_without_a_project():
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    command = [sys.executable, "-m", "genlook_django.sandbox", "--port", str(port),
+               "--key", "gk_bare", "--credits", "3"]  # fmt: skip
+    with _serving(command, env) as process:
+        banner = process.stdout.readline() + process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/tryon/v1" in banner, banner + process.stderr.read()
+        assert f"Classic API serving http://127.0.0.1:{port} " in banner, banner
+        unknown = requests.get(
+            f"http://127.0.0.1:{port}/v1/try-on/nope", headers={"Authorization": "Bearer gk_bare"}
+        )
+        assert unknown.json()["error"]["code"] == "GENERATION_NOT_FOUND"
+        credits = requests.get(
+            f"http://127.0.0.1:{port}/tryon/v1/account/credits", headers={"x-api-key": "gk_bare"}
+        )
+        assert credits.json() == {"creditBalance": 3}
+
+
+def test_the_management_command_serves_the_sandbox():
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.sandbox.standalone_settings"}
+    command = [
+        sys.executable, "-m", "django", "genlook_sandbox", "--port", str(port),
+        "--key", "gk_cmd", "--credits", "5", "--generation-seconds", "0.2",
+        "--control-token", "cmd-control-token-0123456789",
+    ]  # fmt: skip
+    with _serving(command, env) as process:
         banner = process.stdout.readline()
         assert f"http://127.0.0.1:{port}/tryon/v1" in banner, banner + process.stderr.read()
         classic = process.stdout.readline()
@@ -186,13 +218,3 @@ def test_the_management_command_serves_the_sandbox():
         control = {"x-api-key": "gk_cmd", "x-sandbox-control-token": "cmd-control-token-0123456789"}
         stats = requests.get(base_url + "/_sandbox/stats", headers=control)
         assert stats.json()["config"]["generation_seconds"] == 0.2
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        process.stderr.close()
-    assert process.returncode == 0
