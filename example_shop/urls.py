@@ -20,6 +20,8 @@ urlpatterns = [
 if apps.is_installed("genlook_django.sandbox"):
     # The Genlook API emulator, answering at the GENLOOK["BASE_URL"] of settings.py.
     urlpatterns.append(path("sandbox/tryon/v1/", include("genlook_django.sandbox.urls")))
+    # Genlook's classic API (POST /v1/try-on ...), with /sandbox as its base URL.
+    urlpatterns.append(path("sandbox/", include("genlook_django.sandbox.classic.urls")))
 
 # Uploaded files (product images, try-on results), served by Django only while DEBUG.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -14,5 +14,6 @@ urlpatterns = [
     path("genlook/", include("genlook_django.urls")),
     re_path(r"^media/(?P<path>.*)$", media),
     path("sandbox/tryon/v1/", include("genlook_django.sandbox.urls")),
+    path("sandbox/", include("genlook_django.sandbox.classic.urls")),
     path("", include("example_shop.shop.urls")),
 ]

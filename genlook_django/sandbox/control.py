@@ -128,6 +128,7 @@ def generations(state: SandboxState, api_key: str | None, body: dict[str, Any]) 
                 "externalUserId": generation.customer_id,
                 "productExternalId": generation.product_external_id,
                 "webhookUrl": generation.webhook_url,
+                "dialect": generation.dialect,
             }
             for generation in state.engine.all(api_key or "")
         ]

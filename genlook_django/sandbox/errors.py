@@ -35,6 +35,8 @@ class ApiError(Exception):
     message: str
     details: Sequence[Detail] = ()
     headers: dict[str, str] = field(default_factory=dict)
+    # Facts the classic dialect reports in its ``details`` object (v1 bodies leave them out).
+    context: dict[str, object] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"
@@ -79,8 +81,18 @@ def images_required() -> ApiError:
     )
 
 
-def insufficient_credits() -> ApiError:
-    return ApiError(402, "INSUFFICIENT_CREDITS", "Your account has no credits left.")
+def insufficient_credits(required: int = 1, available: int = 0) -> ApiError:
+    message = (
+        "Your account has no credits left."
+        if required == 1
+        else f"This needs {required} credits; your account has {available}."
+    )
+    return ApiError(
+        402,
+        "INSUFFICIENT_CREDITS",
+        message,
+        context={"required": required, "available": available},
+    )
 
 
 def rate_limited(retry_after: int) -> ApiError:
@@ -89,6 +101,7 @@ def rate_limited(retry_after: int) -> ApiError:
         "RATE_LIMITED",
         f"Too many requests; retry in {retry_after} s.",
         headers={"Retry-After": str(retry_after)},
+        context={"retry_after": retry_after},
     )
 
 
@@ -98,4 +111,6 @@ def injected(status: int) -> ApiError:
     error = ApiError(status, code, f"Injected fault: HTTP {status} (sandbox fault injection).")
     if status == 429:
         error.headers["Retry-After"] = "1"
+        error.context["retry_after"] = 1
+    error.context["injected"] = True
     return error

@@ -39,6 +39,7 @@ from genlook_django.sandbox.records import (
     DAY,
     Failure,
     Generation,
+    PreparedJob,
     Product,
     ProductImage,
     Rendered,
@@ -121,43 +122,73 @@ class Engine:
                 raise
             state.catalog.touch(product)
             mock = product.title == MOCK_TITLE
-            generation = self._create(api_key, api_root, data, product, person, mock=mock)
+            generation = self._create(
+                Generation(
+                    generation_id=new_generation_id(),
+                    api_key=api_key,
+                    product_external_id=product.external_id,
+                    customer_id=data.external_user_id,
+                    created_at=state.now(),
+                    updated_at=state.now(),
+                    api_root=api_root,
+                    watermark=True if data.watermark is None else data.watermark,
+                    keep_for_days=data.keep_for_days or config.default_keep_for_days,
+                    webhook_url=data.webhook_url,
+                    person=person,
+                    garment=product.images[0] if product.images else None,
+                ),
+                mock=mock,
+            )
         self._schedule(generation, mock=mock, seconds=config.generation_seconds)
         return generation, product
 
-    def _create(
-        self,
-        api_key: str,
-        api_root: str,
-        data: TryOnInput,
-        product: Product,
-        person: bytes,
-        *,
-        mock: bool,
-    ) -> Generation:
+    def submit_prepared(
+        self, *, api_key: str, api_root: str, jobs: list[PreparedJob]
+    ) -> list[Generation]:
+        """Charge one credit per job (all or none: 402 otherwise), create and schedule them,
+        in order. The classic dialect's try-ons, single or batched."""
         state = self._state
-        now = state.now()
-        generation = Generation(
-            generation_id=new_generation_id(),
-            api_key=api_key,
-            product_external_id=product.external_id,
-            customer_id=data.external_user_id,
-            created_at=now,
-            updated_at=now,
-            api_root=api_root,
-            watermark=True if data.watermark is None else data.watermark,
-            keep_for_days=data.keep_for_days or state.config.default_keep_for_days,
-            webhook_url=data.webhook_url,
-            person=person,
-            garment=product.images[0] if product.images else None,
-        )
+        config = state.config
+        with state.lock:
+            state.reserve_credit(api_key, len(jobs))
+            now = state.now()
+            generations = [
+                self._create(
+                    Generation(
+                        generation_id=new_generation_id(),
+                        api_key=api_key,
+                        product_external_id=None,
+                        customer_id=None,
+                        created_at=now,
+                        updated_at=now,
+                        api_root=api_root,
+                        watermark=True,
+                        keep_for_days=config.default_keep_for_days,
+                        webhook_url=job.webhook_url,
+                        dialect="classic",
+                        category=job.category,
+                        person=job.person,
+                        garment=job.garment,
+                    ),
+                    mock=False,
+                )
+                for job in jobs
+            ]
+        for generation in generations:
+            self._schedule(generation, mock=False, seconds=config.generation_seconds)
+        return generations
+
+    def _create(self, generation: Generation, *, mock: bool) -> Generation:
+        """Register a new generation, deciding now whether fault injection fails it."""
+        state = self._state
+        api_key = generation.api_key
         faults = state.faults.for_key(api_key)
         if state.faults.decide(api_key, "failed_generation"):
             generation.outcome = Failure(
                 faults.fail_error_code, "Generation failed (injected fault)."
             )
-        elif mock:
-            generation.outcome = Rendered(person, *JPEG)
+        elif mock and generation.person is not None:
+            generation.outcome = Rendered(generation.person, *JPEG)
         self._generations[generation.generation_id] = generation
         self._created[api_key] += 1
         return generation
@@ -299,10 +330,12 @@ class Engine:
             generation.status = status  # last, so that a final status comes with its details
         generation.done.set()
         if generation.webhook_url:
+            # A classic generation always speaks classic; WEBHOOK_PAYLOAD shapes v1 ones.
+            shape = "classic" if generation.dialect == "classic" else state.config.webhook_payload
             state.webhooks.send(
                 generation.api_key,
                 generation.webhook_url,
-                completion_payload(generation, generation.result_url, state.config.webhook_payload),
+                completion_payload(generation, generation.result_url, shape),
             )
 
     # -- erasure --------------------------------------------------------------------------------

@@ -68,6 +68,10 @@ class FetchError(Exception):
     """The URL could not be fetched (unreachable for Genlook, or the fetch itself failed)."""
 
 
+class TooLarge(FetchError):
+    """The body was larger than the caller accepts."""
+
+
 class NotAllowed(Exception):
     """A public host Genlook could reach: the sandbox does not contact the internet."""
 
@@ -312,7 +316,7 @@ def _read_capped(response: requests.Response, max_bytes: int, url: str) -> bytes
         for chunk in response.iter_content(64 * 1024):
             body.extend(chunk)
             if len(body) > max_bytes:
-                raise FetchError(f"GET {url}: body larger than {max_bytes} bytes")
+                raise TooLarge(f"GET {url}: body larger than {max_bytes} bytes")
     except requests.RequestException as exc:
         raise FetchError(f"GET {url} failed while reading: {exc}") from exc
     return bytes(body)

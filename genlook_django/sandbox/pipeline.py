@@ -41,6 +41,22 @@ Handler = Callable[..., HttpResponse]
 View = Callable[..., HttpResponse]
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """How one API dialect carries the key and shapes its errors (same engine underneath)."""
+
+    read_key: Callable[[HttpRequest], str | None]
+    render: Callable[[ApiError], HttpResponse]
+    missing_key: str  # the message of a 401 without a key
+
+
+def _x_api_key(request: HttpRequest) -> str | None:
+    return request.headers.get("x-api-key", "").strip() or None
+
+
+V1 = Dialect(_x_api_key, ApiError.to_response, "The x-api-key header is required.")
+
+
 def state_for(request: HttpRequest) -> SandboxState:
     """The state a SandboxServer serves, or the process-wide one when mounted in a project."""
     return request.META.get(STATE_ENVIRON_KEY) or get_state()
@@ -57,17 +73,18 @@ def origin(request: HttpRequest) -> str:
     return request.META.get(ORIGIN_ENVIRON_KEY) or f"{request.scheme}://{request.get_host()}"
 
 
-def endpoint(route: str, **handlers: Handler) -> View:
+def endpoint(route: str, dialect: Dialect = V1, **handlers: Handler) -> View:
     """A view for one API route; ``handlers`` maps lower-case HTTP methods to handlers."""
     by_method = {method.upper(): handler for method, handler in handlers.items()}
 
     @csrf_exempt
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
         state = state_for(request)
-        api_key = request.headers.get("x-api-key", "").strip() or None
+        api_key = dialect.read_key(request)
         root_path = api_root_path(request)
         call = Call(request, state, api_key or "", origin(request) + root_path.rstrip("/"))
-        response, late_by = _respond(call, by_method.get(request.method or ""), by_method, kwargs)
+        handler = by_method.get(request.method or "")
+        response, late_by = _respond(call, dialect, handler, by_method, kwargs)
         state.record(
             RequestRecord(
                 at=state.now(),
@@ -88,36 +105,38 @@ def endpoint(route: str, **handlers: Handler) -> View:
 
 
 def _respond(
-    call: Call, handler: Handler | None, allowed: Iterable[str], kwargs: dict[str, Any]
+    call: Call,
+    dialect: Dialect,
+    handler: Handler | None,
+    allowed: Iterable[str],
+    kwargs: dict[str, Any],
 ) -> tuple[HttpResponse, float]:
     """The answer, and how long to hold it back (fault injection's late answers)."""
     try:
         if handler is None:
             raise method_not_allowed(allowed)
-        authenticate(call.state, call.api_key or None)
+        authenticate(call.state, call.api_key or None, dialect.missing_key)
         late_by = _apply_faults_and_limits(call.state, call.api_key)
     except ApiError as refusal:  # refused before any processing: never late
-        return refusal.to_response(), 0.0
+        return dialect.render(refusal), 0.0
     try:
-        response = handler(call, **kwargs)
+        return handler(call, **kwargs), late_by
     except ApiError as error:
-        response = error.to_response()
+        failure = error
     except RequestDataTooBig:
-        response = ApiError(
-            413, "PAYLOAD_TOO_LARGE", "The request body is too large."
-        ).to_response()
+        failure = ApiError(413, "PAYLOAD_TOO_LARGE", "The request body is too large.")
     except (MultiPartParserError, SuspiciousOperation) as exc:
-        response = invalid_field("", f"Malformed request body ({exc}).").to_response()
+        failure = invalid_field("", f"Malformed request body ({exc}).")
     except Exception:
         request = call.request
         logger.exception("Genlook sandbox failed on %s %s", request.method, request.path)
-        response = ApiError(500, "INTERNAL_ERROR", "Internal sandbox error.").to_response()
-    return response, late_by
+        failure = ApiError(500, "INTERNAL_ERROR", "Internal sandbox error.")
+    return dialect.render(failure), late_by
 
 
-def authenticate(state: SandboxState, api_key: str | None) -> None:
+def authenticate(state: SandboxState, api_key: str | None, missing: str = V1.missing_key) -> None:
     if api_key is None:
-        raise ApiError(401, "MISSING_API_KEY", "The x-api-key header is required.")
+        raise ApiError(401, "MISSING_API_KEY", missing)
     if state.account(api_key) is None:
         raise ApiError(401, "INVALID_API_KEY", "Invalid, revoked or inactive API key.")
 

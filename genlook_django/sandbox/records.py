@@ -113,11 +113,21 @@ class Failure:
     message: str
 
 
+@dataclass(frozen=True)
+class PreparedJob:
+    """A try-on whose images are already fetched and checked (the classic dialect's)."""
+
+    person: bytes  # the person photo, as stored JPEG bytes
+    garment: ProductImage
+    category: str
+    webhook_url: str | None
+
+
 @dataclass
 class Generation:
     generation_id: str
     api_key: str
-    product_external_id: str
+    product_external_id: str | None  # None: a classic generation, which names no product
     customer_id: str | None
     created_at: float
     updated_at: float
@@ -125,6 +135,8 @@ class Generation:
     watermark: bool
     keep_for_days: int
     webhook_url: str | None
+    dialect: str = "v1"  # "v1" or "classic": the shape of its webhook
+    category: str | None = None  # the classic dialect's garment category
     status: Status = Status.PENDING
     result_token: str | None = None
     result_url: str | None = None

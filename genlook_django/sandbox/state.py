@@ -199,19 +199,20 @@ class SandboxState:
         with self.lock:
             return self._known(api_key).credits
 
-    def reserve_credit(self, api_key: str) -> None:
-        """Take the credit of a new generation now, so concurrent requests cannot overdraw."""
+    def reserve_credit(self, api_key: str, count: int = 1) -> None:
+        """Take the credits of new generations now (all or none), so concurrent requests
+        cannot overdraw."""
         with self.lock:
             account = self._known(api_key)
-            if account.credits <= 0:
-                raise insufficient_credits()
-            account.credits -= 1
+            if account.credits < count:
+                raise insufficient_credits(count, max(0, account.credits))
+            account.credits -= count
 
-    def refund_credit(self, api_key: str) -> None:
+    def refund_credit(self, api_key: str, count: int = 1) -> None:
         with self.lock:
             account = self._accounts.get(api_key)
             if account is not None:
-                account.credits += 1
+                account.credits += count
 
     # -- faults -------------------------------------------------------------------------------
 
@@ -256,12 +257,13 @@ class SandboxState:
 
     # -- outbound -----------------------------------------------------------------------------
 
-    def download(self, url: str) -> bytes | None:
+    def download(self, url: str, max_bytes: int | None = None) -> bytes | None:
         """Bytes behind ``url``: a sandbox file, or a host it may contact; None for a public
         host (the sandbox does not reach the internet).
 
         Raises ``outbound.FetchError`` when Genlook could not fetch it either (a loopback or
-        private host while strict, a name that does not resolve) or the fetch failed.
+        private host while strict, a name that does not resolve) or the fetch failed, and
+        ``outbound.TooLarge`` beyond ``max_bytes`` (default: twice ``MAX_UPLOAD_BYTES``).
         """
         local = self.files.get_by_url(url)
         if local is not None:
@@ -272,7 +274,7 @@ class SandboxState:
                 url,
                 reach=config,
                 timeout=config.fetch_timeout,
-                max_bytes=2 * config.max_upload_bytes,
+                max_bytes=max_bytes or 2 * config.max_upload_bytes,
             )
         except NotAllowed:
             return None

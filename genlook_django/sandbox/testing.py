@@ -5,8 +5,8 @@
         requests.post(f"{sandbox.base_url}/_sandbox/credits", json={"credits": 0},
                       headers=sandbox.control_headers)  # the control token + x-api-key
 
-It serves only the sandbox, at ``/tryon/v1/``, whatever the host project's ROOT_URLCONF and
-MIDDLEWARE: a remote API does not run the shop's middleware.
+It serves only the sandbox (v1 at ``/tryon/v1/``, the classic API at ``/v1/``), whatever the
+host project's ROOT_URLCONF and MIDDLEWARE: a remote API does not run the shop's middleware.
 """
 
 from __future__ import annotations
@@ -182,6 +182,12 @@ class SandboxServer:
         return self.origin + API_PATH
 
     @property
+    def classic_base_url(self) -> str:
+        """The classic API's base URL, like ``https://api.genlook.app``: its routes are
+        ``/v1/try-on``, ``/v1/try-on/{id}`` and ``/v1/try-on/batch`` below it."""
+        return self.origin
+
+    @property
     def api_key(self) -> str:
         """The first key given to the constructor, else the first account of the state."""
         if self._api_keys:
@@ -192,6 +198,11 @@ class SandboxServer:
     @property
     def headers(self) -> dict[str, str]:
         return {"x-api-key": self.api_key}
+
+    @property
+    def classic_headers(self) -> dict[str, str]:
+        """The classic dialect's authentication: ``Authorization: Bearer <api_key>``."""
+        return {"Authorization": f"Bearer {self.api_key}"}
 
     @property
     def control_token(self) -> str:

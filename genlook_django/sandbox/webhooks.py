@@ -17,20 +17,29 @@ from typing import Any
 from genlook_django.sandbox.conf import SandboxConfig
 from genlook_django.sandbox.faults import FaultInjector
 from genlook_django.sandbox.outbound import FetchError, NotAllowed, check_allowed, post_json
-from genlook_django.sandbox.records import Generation, WebhookDelivery
+from genlook_django.sandbox.records import Generation, Status, WebhookDelivery
 from genlook_django.sandbox.scheduler import Scheduler, WorkerPool
 from genlook_django.sandbox.timefmt import iso
 
 
 def classic_payload(generation: Generation, result_url: str | None) -> dict[str, Any]:
-    finished = generation.completed_at or generation.updated_at
-    return {
+    """The classic page's generation object (its status answer and webhook payload):
+    ``processing`` until final, ``result_image`` once completed, ``error`` once failed."""
+    status = generation.status  # read once: the timer thread may move it meanwhile
+    payload: dict[str, Any] = {
         "id": generation.generation_id,
-        "status": generation.status.value.lower(),
-        "result_image": result_url,
+        "status": status.value.lower() if status.is_final else "processing",
+        "result_image": result_url if status is Status.COMPLETED else None,
         "created_at": iso(generation.created_at),
-        "completed_at": iso(finished),
+        "completed_at": iso(generation.completed_at) if status.is_final else None,
     }
+    if status is Status.FAILED:
+        payload["error"] = {
+            "code": generation.error_code or "GENERATION_FAILED",
+            "message": generation.error_message or "The generation failed.",
+            "details": {},
+        }
+    return payload
 
 
 def v1_payload(generation: Generation, result_url: str | None) -> dict[str, Any]:

@@ -166,8 +166,9 @@ def classify(route: Route) -> str | None:
         return GENLOOK_ROUTES.get(route.name or "")
     if route.namespace == "shop":
         return SHOP_ROUTES.get(route.name or "")
-    if route.namespace == "genlook_sandbox":
-        return "emulator"  # Genlook's API, x-api-key; not in a live shop (check W002)
+    if route.namespace in ("genlook_sandbox", "genlook_sandbox_classic"):
+        # Genlook's API (v1: x-api-key; classic: Bearer); not in a live shop (check W002)
+        return "emulator"
     if route.namespace == "admin":
         if (route.name or "").startswith("genlook_"):
             _app, _model, action = route.name.split("_", 2)
@@ -511,7 +512,7 @@ def emulator_url(route: Route, victim: Victim) -> str:
         "external_id": row.product_external_id,
         "name": secrets.token_urlsafe(24),
     }
-    return reverse(f"genlook_sandbox:{route.name}", kwargs={p: values[p] for p in route.params})
+    return reverse(f"{route.namespace}:{route.name}", kwargs={p: values[p] for p in route.params})
 
 
 def test_no_stranger_reaches_a_shoppers_try_ons(
@@ -656,9 +657,9 @@ def test_no_stranger_reaches_a_shoppers_try_ons(
                     to = reverse("admin:index" if actor.name.startswith("staff") else "admin:login")
                     assert response["Location"].startswith(to), (actor.name, url)
 
-    # 5. The sandbox (Genlook's API in this test project) wants its x-api-key, never a
-    # session, and its control endpoints their control token; try-on files are never under
-    # MEDIA_URL (they are in the private storages).
+    # 5. The sandbox (Genlook's API in this test project) wants its x-api-key (classic: its
+    # Bearer key), never a session, and its control endpoints their control token; try-on
+    # files are never under MEDIA_URL (they are in the private storages).
     for actor in strangers[:3]:
         for route in by_class["emulator"]:
             if not route.params and not (route.name or "").startswith("control-"):

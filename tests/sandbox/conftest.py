@@ -9,6 +9,7 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 from genlook_django.sandbox.testing import SandboxServer
+from tests.sandbox.classic import ClassicApi
 from tests.sandbox.helpers import Api, MediaServer, draw_garment, media_handler
 
 GENERATION_SECONDS = 0.3
@@ -64,3 +65,16 @@ def garment_url(media: MediaServer, garment: bytes) -> str:
 def photo_id(api: Api, person_photo: bytes) -> str:
     """An uploaded person photo (``imageId``) of ``shopper-1``."""
     return api.upload(person_photo, externalUserId="shopper-1")["imageId"]
+
+
+@pytest.fixture
+def classic(sandbox: SandboxServer) -> Iterator[ClassicApi]:
+    """The classic dialect of the same sandbox (same accounts and credits)."""
+    client = ClassicApi(sandbox.classic_base_url, sandbox.api_key)
+    yield client
+    client.session.close()
+
+
+@pytest.fixture
+def model_url(media: MediaServer, person_photo: bytes) -> str:
+    return media.serve("/photos/me.png", person_photo)

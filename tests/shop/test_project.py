@@ -83,6 +83,7 @@ def test_a_broker_turns_eager_mode_off(monkeypatch, tmp_path):
 @pytest.mark.urls("example_shop.urls")
 def test_project_urls(client, db):
     assert reverse("genlook_sandbox:root") == "/sandbox/tryon/v1/"
+    assert reverse("genlook_sandbox_classic:try-on") == "/sandbox/v1/try-on"
     assert reverse("set_language") == "/i18n/setlang/"
     assert reverse("admin:index") == "/admin/"
     assert client.get(reverse("javascript-catalog")).status_code == 200

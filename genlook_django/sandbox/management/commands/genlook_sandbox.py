@@ -1,4 +1,4 @@
-"""``manage.py genlook_sandbox``: serve the Try-On API v1 sandbox on its own port."""
+"""``manage.py genlook_sandbox``: serve the sandbox (v1 and classic APIs) on its own port."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def build_server(
 
 
 class Command(BaseCommand):
-    help = "Serve the Genlook Try-On API v1 sandbox standalone (in-memory, for development)."
+    help = "Serve the Genlook sandbox (v1 and classic APIs) standalone, in memory, for development."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -81,6 +81,10 @@ class Command(BaseCommand):
         server.start()
         state = server.state
         self.stdout.write(f"Genlook sandbox serving {server.base_url}")
+        self.stdout.write(
+            f"Classic API serving {server.classic_base_url} "
+            "(POST /v1/try-on, Authorization: Bearer <key>)"
+        )
         if state.config.beside_shop:
             self.stdout.write("  beside the shop: loopback and private URLs are fetched")
         else:
