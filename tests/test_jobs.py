@@ -81,6 +81,7 @@ def test_an_inline_failure_is_logged_not_lost_in_a_queue(settings, monkeypatch, 
     def broken(*args, **kwargs):
         raise RuntimeError("adapter bug")
 
+    # A bug in the task itself (push records the client's failures, never raises them).
     monkeypatch.setattr(catalog, "delete_remote", broken)
     from genlook_django.models import SyncedProduct
 

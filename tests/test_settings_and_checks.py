@@ -234,6 +234,7 @@ def test_the_check_warns_when_no_absolute_url_exists(settings, monkeypatch):
     with override_settings(GENLOOK={"API_KEY": "gk_x"}, MEDIA_URL="/media/"):
         # With catalog adapters, genlook.W003 already says it (one warning is enough).
         assert {m.id for m in checks.check_product_sync()} == {"genlook.W003"}
+        # A project with no adapter: unregistering the test shop's would outlive the test.
         monkeypatch.setattr(catalog, "registered_adapters", lambda: [])
         (warning,) = product_image_warnings()
         assert "absolute" in warning.msg

@@ -367,6 +367,7 @@ def test_delete_remote_needs_only_the_external_id(
 def test_the_default_retry_schedule_spans_an_outage(settings, monkeypatch):
     settings.GENLOOK = {"API_KEY": "x"}  # the defaults: 5 retries, capped at 600 s
     retries = range(5)
+    # The jitter is drawn: its two ends stand in for the draw (no public seam schedules).
     monkeypatch.setattr(tasks.random, "uniform", lambda low, high: low)
     shortest = [tasks._backoff(n) for n in retries]
     monkeypatch.setattr(tasks.random, "uniform", lambda low, high: high)

@@ -123,7 +123,7 @@ def test_unknown_and_odd_error_bodies_keep_their_raw_code(status, body, expected
     assert str(error)
 
 
-# -- The API key never shows (R5, tests/reliability/test_r5_access.py) ---------------------------
+# -- The API key never shows (R5, tests/reliability/test_r5_api_key.py) ---------------------------
 
 
 def test_a_key_with_a_stray_line_break_is_sent_without_it(genlook_sandbox, make_client):

@@ -16,3 +16,9 @@ def figures(request):
     collected = Figures(name)
     yield collected
     collected.save()
+
+
+@pytest.fixture
+def fast_passwords(settings):
+    """R5 makes many users: a hasher that takes no time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

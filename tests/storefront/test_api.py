@@ -232,6 +232,7 @@ def test_each_bad_photo_gets_its_code(
 ):
     from genlook_django.services.tryons import photos
 
+    # pillow-heif is installed here: only this stands for a shop without the extra.
     monkeypatch.setattr(photos, "heif_supported", lambda: False)
     settings.GENLOOK = {**settings.GENLOOK, "PHOTO_MAX_BYTES": 20_000}
     response = start(shopper, product, content)

@@ -107,6 +107,7 @@ def test_the_pixel_bound_is_checked_before_decoding():
 
 
 def test_heic_without_the_extra_is_refused_clearly(monkeypatch):
+    # pillow-heif is installed here: only this stands for a shop without the extra.
     monkeypatch.setattr(photos, "heif_supported", lambda: False)
     with pytest.raises(PhotoError) as caught:
         photos.normalise(images.heic_header(), LIMITS)

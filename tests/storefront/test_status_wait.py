@@ -118,12 +118,17 @@ def test_only_the_owner_may_wait(storefront, with_worker, other_shopper, receive
 
 
 def test_the_database_is_the_fallback_for_an_unshared_cache(
-    storefront, with_worker, shopper, received, settings, monkeypatch
+    storefront, with_worker, shopper, received, settings
 ):
     """No announcement reaches this process (each gunicorn worker with its own LocMem):
     the change is seen at the next database read."""
     settings.GENLOOK = {**settings.GENLOOK, "STATUS_WAIT_DB_INTERVAL": 0.2}
-    monkeypatch.setattr(status_wait, "notify", lambda pk: None)
+    # A cache that keeps nothing: every announcement is lost, as in another process's LocMem.
+    settings.CACHES = {
+        **settings.CACHES,
+        "nowhere": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    settings.GENLOOK = {**settings.GENLOOK, "STATUS_WAIT_CACHE": "nowhere"}
     worker = submit_later(received.pk, 0.1)
     started = time.monotonic()
     body = shopper.get(detail(received.public_id), {"wait": "8"}).json()

@@ -113,6 +113,7 @@ def test_a_transient_failure_in_a_message_goes_on_alone_with_retries(two_pending
             raise webhooks.NotReady("not recorded yet")
         return real_process(delivery_id, **kwargs)
 
+    # NotReady for one delivery of a message: no state of the data makes just one wait.
     monkeypatch.setattr(webhooks, "process", process)
     monkeypatch.setattr(jobs, "enqueue", lambda *args, **kwargs: retried.append((args, kwargs)))
     outcomes = tasks.process_webhooks.run(deliveries)  # as a worker runs it (not eager)

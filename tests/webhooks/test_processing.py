@@ -62,9 +62,7 @@ def test_the_task_retries_transient_failures_then_gives_up(
 ):
     try_on, token = pending
     finished(try_on.generation_id)
-    monkeypatch.setattr(
-        jobs, "enqueue", lambda *args, **kwargs: None
-    )  # queued, not run  # a worker will pick it up
+    monkeypatch.setattr(jobs, "enqueue", lambda *args, **kwargs: None)  # queued, not run
     post(token, payload_of(hooks, try_on.generation_id))
     delivery = WebhookDelivery.objects.get()
     outage()

@@ -495,6 +495,7 @@ def test_an_internal_error_still_stores_the_delivery_and_asks_for_a_retry(
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
+    # A bug in the receiver's own code: no input or fault control makes one.
     monkeypatch.setattr(receiver, "_find_try_on", broken)
     response = post(token, {"id": try_on.generation_id, "status": "completed"})
 
