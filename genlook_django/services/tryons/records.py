@@ -13,6 +13,7 @@ waiters; the batch job's completion).
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -32,8 +33,9 @@ SUBMITTING, PENDING, COMPLETED, FAILED = "submitting", "pending", "completed", "
 _EXTENSIONS = {b"\xff\xd8\xff": ".jpg", b"\x89PNG": ".png", b"RIFF": ".webp"}
 
 
-class Tracked:
-    """One record of a generation, as the submission machine and the ingestion see it."""
+class Tracked(ABC):
+    """One record of a generation, as the submission machine and the ingestion see it.
+    Each kind of record (``ShopperTryOn``, ``BatchTryOn``) fills in the abstract hooks."""
 
     model: ClassVar[type[models.Model]]
     waiting: ClassVar[str]  # the state of a record nobody has started sending
@@ -59,8 +61,9 @@ class Tracked:
         return type(self)(current) if current is not None else None
 
     @property
+    @abstractmethod
     def label(self) -> str:  # for the logs
-        raise NotImplementedError
+        """How the logs name it."""
 
     # -- Submission ---------------------------------------------------------------------
 
@@ -72,9 +75,9 @@ class Tracked:
         """The photo's Genlook ``imageId`` (see ``uploads.ensure_uploaded``)."""
         return uploads.ensure_uploaded(self.photo, client, force=force)
 
+    @abstractmethod
     def create_options(self) -> dict[str, Any]:
         """``external_user_id`` and ``watermark`` of the create."""
-        raise NotImplementedError
 
     def pending_fields(self, generation: Generation) -> dict[str, Any]:
         """What the create's answer sets besides the state and the generation id."""
@@ -85,7 +88,8 @@ class Tracked:
         self.fail("INSUFFICIENT_CREDITS", str(error))
 
     def changed(self) -> None:
-        """Its state changed (waiters, if any, are told)."""
+        """Its state changed: waiters, if any, are told (none wait on a batch item)."""
+        return None
 
     @property
     def started_at(self) -> datetime | None:
@@ -126,15 +130,18 @@ class Tracked:
     def prepare_result(self, content: bytes) -> bytes:
         return content
 
+    @abstractmethod
     def result_name(self, content: bytes) -> str:
-        raise NotImplementedError
+        """Where its result goes in ``RESULTS_STORAGE``."""
 
     def completed_fields(self, generation: Generation) -> dict[str, Any]:
         return {}
 
+    @abstractmethod
     def failed(self, code: str) -> None:
         """It was failed (once): signals, the job's completion."""
 
+    @abstractmethod
     def completed(self) -> None:
         """Its result was stored (once): signals, the job's completion."""
 
