@@ -317,11 +317,9 @@ class PhotoDetailView(FileView):
     )
     def get(self, request: Request, public_id: Any) -> FileResponse:
         photo = _owned(ShopperPhoto.objects.all(), request, public_id, self)
-        try:
-            photo = intake.ensure_normalised(photo)  # never the upload as it came
-        except photos.PhotoError:
-            intake.discard(photo)
-            raise Http404 from None
+        photo = intake.shown(photo)  # never the upload as it came
+        if photo is None:
+            raise Http404
         return _stream(files.photos_storage(), photo.file_name, filename="photo", download=False)
 
     @extend_schema(

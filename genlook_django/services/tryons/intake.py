@@ -100,6 +100,16 @@ def ensure_normalised(photo: ShopperPhoto) -> ShopperPhoto:
     return photo
 
 
+def shown(photo: ShopperPhoto) -> ShopperPhoto | None:
+    """The photo fit to show its shopper (normalised first if the worker has yet to), or
+    None when the stored upload cannot be decoded (it is then deleted)."""
+    try:
+        return ensure_normalised(photo)
+    except photos.PhotoError:
+        discard(photo)
+        return None
+
+
 def discard(photo: ShopperPhoto) -> None:
     """Delete a stored upload that turned out not to decode (its try-ons lose it)."""
     logger.info("Shopper photo %s could not be decoded: deleted", photo.public_id)

@@ -116,12 +116,8 @@ def last_photo(shopper_key: str) -> ShopperPhoto | None:
     since = timezone.now() - timedelta(days=float(genlook_settings.PHOTO_REUSE_DAYS))
     recent = ShopperPhoto.objects.filter(shopper_key=shopper_key, created_at__gte=since)
     for photo in recent.order_by("-created_at")[:5]:
-        if photo_erasure_owed(photo):  # one its shopper asked to delete
-            continue
-        try:
-            return intake.ensure_normalised(photo)  # at once, unless the worker has yet to
-        except photos.PhotoError:
-            intake.discard(photo)
+        if not photo_erasure_owed(photo) and (shown := intake.shown(photo)) is not None:
+            return shown
     return None
 
 
