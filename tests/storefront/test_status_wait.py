@@ -29,8 +29,10 @@ def with_worker(settings):
 
 
 @pytest.fixture
-def received(storefront, shopper, product, person_photo, submissions_held):
-    """A try-on whose submission a (simulated) worker will make."""
+def received(storefront, shopper, product, person_photo, submissions_held, sqlite_waits_for_locks):
+    """A try-on whose submission a (simulated) worker will make, from a thread of its own
+    while the status request reads: both wait for SQLite's table locks, as a file database
+    or PostgreSQL would, instead of failing at once."""
     response = start(shopper, product, person_photo)
     assert response.status_code == 202
     return TryOn.objects.get()
