@@ -162,7 +162,7 @@ def test_a_product_deleted_during_its_push_is_deleted_right_after(
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_syncs_of_one_product_run_one_after_the_other(
-    genlook, genlook_client, make_product, monkeypatch
+    genlook, genlook_client, make_product, monkeypatch, sqlite_waits_for_locks
 ):
     if connection.features.has_select_for_update:
         # PostgreSQL: as between two worker processes, only the row lock is shared.
