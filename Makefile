@@ -13,7 +13,7 @@ PARALLEL_TESTS := $(foreach path,$(STACK_TESTS),--ignore=$(path))
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs clean bench reliability
+.PHONY: demo demo-oscar test lint docs clean bench reliability
 
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed; run e.g. make demo PYTHON=python3.12"'
@@ -34,10 +34,20 @@ demo: $(STAMP)
 	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" \
 		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+## Run the django-oscar example shop (example_oscar/) with the sandbox at http://127.0.0.1:$(PORT)
+demo-oscar: $(STAMP)
+	DJANGO_SETTINGS_MODULE=example_oscar.settings $(BIN)/python manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=example_oscar.settings $(BIN)/python manage.py seed_oscar_demo --with-admin
+	@echo "Shop: http://127.0.0.1:$(PORT)/   Dashboard: http://127.0.0.1:$(PORT)/dashboard/ (admin@example.com / admin)"
+	DJANGO_SETTINGS_MODULE=example_oscar.settings PORT=$(PORT) \
+		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
 ## Run the test suite (what CI runs, on each Python/Django combination)
 test: $(STAMP)
 	@$(BIN)/python -c 'import sys, django; print("Python", sys.version.split()[0], "- Django", django.__version__)'
 	$(BIN)/python -m pytest -n auto $(PARALLEL_TESTS) $(PYTEST_ARGS)
+	@# The django-oscar integration, in its own Oscar project (tests/oscar/settings.py).
+	$(BIN)/python -m pytest -n auto --ds=tests.oscar.settings tests/oscar $(PYTEST_ARGS)
 	@# Then the tests that start whole stacks (PostgreSQL + gunicorn + Celery + S3), one at
 	@# a time: skipped without the services, required in CI.
 	GENLOOK_REQUIRE_INTEGRATION="$${GENLOOK_REQUIRE_SERVICES:-}" $(BIN)/python -m pytest $(STACK_TESTS) $(PYTEST_ARGS); \

@@ -15,6 +15,7 @@ _LAZY = {
     "register": "genlook_django.services.catalog",
     "unregister": "genlook_django.services.catalog",
     "get_adapter": "genlook_django.services.catalog",
+    "get_tryon_product": "genlook_django.services.catalog",
     "disable_auto_sync": "genlook_django.services.catalog",
     "ProductAdapter": "genlook_django.services.catalog",
     "ProductPayload": "genlook_django.services.catalog",

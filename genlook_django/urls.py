@@ -8,6 +8,7 @@ from django.urls import path
 from .api import views as api
 from .api.schema import StorefrontSchemaView
 from .views import javascript_catalog, privacy
+from .views import widget as widget_views
 from .views.webhooks import receive as webhook_receive
 
 app_name = "genlook"
@@ -25,6 +26,8 @@ urlpatterns = [
     path("api/schema/", StorefrontSchemaView.as_view(), name="schema"),
     path("jsi18n/", javascript_catalog, name="jsi18n"),
     path("privacy/", privacy, name="privacy"),
+    # The button as an HTML fragment, for front ends without templates (docs/headless.md).
+    path("widget/button/", widget_views.button, name="widget-button"),
     # Genlook POSTs completions here (GENLOOK["WEBHOOKS"]); see docs/webhooks.md.
     path("webhooks/<str:token>/", webhook_receive, name="webhook"),
 ]

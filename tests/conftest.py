@@ -2,6 +2,7 @@
 come from the plugin that host projects use too; the fixtures several folders share come
 from ``tests/support`` (see its ``__init__``)."""
 
+import os
 import threading
 from pathlib import Path
 
@@ -21,12 +22,17 @@ pytest_plugins = [
 ]
 
 MEDIA = Path(__file__).resolve().parent / "media"
+OSCAR_TESTS = Path(__file__).resolve().parent / "oscar"
+OSCAR_SETTINGS = "tests.oscar.settings"
 
 
-@pytest.fixture(scope="session")
-def person_photo() -> bytes:
-    """A real photo of a person (PNG, 512x512)."""
-    return (MEDIA / "person-astronaut.png").read_bytes()
+def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
+    """tests/oscar runs in its own Oscar project (``--ds=tests.oscar.settings``, a run of
+    its own in ``make test``); every other folder runs in tests.settings."""
+    inside = collection_path == OSCAR_TESTS or OSCAR_TESTS in collection_path.parents
+    if os.environ.get("DJANGO_SETTINGS_MODULE") == OSCAR_SETTINGS:
+        return None if inside or collection_path in OSCAR_TESTS.parents else True
+    return True if inside else None
 
 
 class _OneRequestAtATimeServer(ThreadedWSGIServer):

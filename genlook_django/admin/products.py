@@ -97,12 +97,18 @@ class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
     @admin.display(description=_("shop product"), ordering="object_id")
     def source_link(self, obj: SyncedProduct) -> str:
         label = f"{obj.content_type.app_label}.{obj.content_type.model} #{obj.object_id}"
-        try:
-            url = reverse(
-                f"admin:{obj.content_type.app_label}_{obj.content_type.model}_change",
-                args=[obj.object_id],
-            )
-        except NoReverseMatch:
+        model = obj.content_type.model_class()
+        if model is not None and catalog.is_registered(model):
+            url = catalog.get_adapter(model).get_edit_url(obj.object_id)  # e.g. a dashboard
+        else:
+            try:
+                url = reverse(
+                    f"admin:{obj.content_type.app_label}_{obj.content_type.model}_change",
+                    args=[obj.object_id],
+                )
+            except NoReverseMatch:
+                url = None
+        if not url:
             return label
         return format_html('<a href="{}">{}</a>', url, label)
 

@@ -32,7 +32,7 @@ from genlook_django.services.tryons import status_wait
 logger = logging.getLogger("genlook_django.widget")
 register = template.Library()
 
-_ASSETS_FLAG = "_genlook_assets_rendered"
+ASSETS_FLAG = "_genlook_assets_rendered"
 _counter = itertools.count(1)
 
 
@@ -48,9 +48,9 @@ def _url(name: str) -> str:
 
 def _assets(request: Any) -> str:
     if request is not None:
-        if getattr(request, _ASSETS_FLAG, False):
+        if getattr(request, ASSETS_FLAG, False):
             return ""
-        setattr(request, _ASSETS_FLAG, True)
+        setattr(request, ASSETS_FLAG, True)
     return render_to_string(
         "genlook/tryon_assets.html", {"jsi18n_url": _url("jsi18n")}, request=request
     )
@@ -91,8 +91,9 @@ def genlook_tryon_button(
 ) -> SafeString:
     """A "Try it on" button and its dialog, for one product of a registered model.
 
-    Renders nothing for a product that cannot be tried on (inactive, no image, or a model
-    not registered with ``genlook_django.register``).
+    A variant (the adapter's ``variant_of``) shows the button of the product it is tried on
+    as. Renders nothing for a product that cannot be tried on (inactive, no image, or a
+    model not registered with ``genlook_django.register``).
     """
     request = context.get("request")
     if request is None:
@@ -101,6 +102,7 @@ def genlook_tryon_button(
             "'django.template.context_processors.request'."
         )
     try:
+        product = catalog.get_tryon_product(product)  # a variant is tried on as its product
         adapter = catalog.get_adapter(product)
     except catalog.NotRegistered:
         logger.warning("genlook_tryon_button: %r is not a registered product", product)

@@ -1,7 +1,8 @@
 """The product catalog: the shop's models registered with adapters, and kept in step with
 Genlook's products.
 
-- ``registry``: ``register``/``get_adapter``, and the signals that enqueue a sync on commit;
+- ``registry``: ``register``/``get_adapter``, ``get_tryon_product`` (the product a
+  variant is tried on as), and the signals that enqueue a sync on commit;
 - ``adapters`` (with ``categories``, ``fields``, ``payload``, ``skips``): how a model maps
   to a Genlook product;
 - ``sync``: one product, serialised (``locks``): ``plan``, ``push``, ``record``;
@@ -23,6 +24,7 @@ from .registry import (
     disable_auto_sync,
     enqueue_sync,
     get_adapter,
+    get_tryon_product,
     is_registered,
     register,
     register_from_settings,
@@ -53,6 +55,7 @@ __all__ = [
     "enqueue_failed",
     "enqueue_sync",
     "get_adapter",
+    "get_tryon_product",
     "html_to_text",
     "is_registered",
     "normalise_category",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.db.models.fields.files import FieldFile
+from django.urls import NoReverseMatch, reverse
 
 from .categories import normalise_category
 from .fields import FieldSpec, attribute_path, file_field_of, jsonable, related_model
@@ -61,6 +62,11 @@ class ProductAdapter:
     - ``queryset_select_related`` / ``queryset_prefetch_related``: for bulk sync.
     - ``catalog_image_field``: an image (or file) field of the product that the batch
       admin's "use as catalog image" fills with a try-on result; ``None``: not offered.
+
+    Variants: ``variant_of(instance)`` names the product a variant (a size, a colour) is
+    tried on as; the button, the storefront API, the funnel and the sync signals use that
+    product instead (``get_tryon_product``). ``get_edit_url(pk)`` is where the synced
+    products admin links to (default: the model's Django admin change page).
     """
 
     external_id_field: str | None = None
@@ -313,6 +319,27 @@ class ProductAdapter:
             metadata=self.get_metadata(instance),
             valid_for_days=self.get_valid_for_days(instance),
         )
+
+    # Variants and links -----------------------------------------------------------------
+
+    def variant_of(self, instance: models.Model) -> models.Model | None:
+        """The product ``instance`` is a variant of, and is tried on as; None: itself.
+
+        Override for a model whose variants (sizes, colours) are rows of their own: the
+        try-on button of a variant's page, a try-on started from it and its add-to-cart
+        all count for that product, and a variant's save re-syncs it. Keep variants out of
+        ``get_queryset()`` so they are not synced on their own.
+        """
+        return None
+
+    def get_edit_url(self, pk: Any) -> str | None:
+        """Where the merchant edits the product (linked from the synced products admin):
+        the model's Django admin change page, or None when the admin does not have it."""
+        opts = self.model._meta
+        try:
+            return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
+        except NoReverseMatch:
+            return None
 
     # What is read ---------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 ``register(Product, ProductAdapter)`` connects ``post_save``/``post_delete`` (and the
 relations the adapter watches). A handler makes no network call (and, for the product
-itself, no query): it notes the product's primary key, and when the transaction commits,
+itself, no query unless its adapter's ``variant_of`` makes one): it notes the product's primary key, and when the transaction commits,
 one Celery task per product reconciles it with Genlook (upsert, delete, or nothing when its
 content hash is unchanged).
 A rolled-back transaction enqueues nothing.
@@ -109,6 +109,26 @@ def get_adapter(model: ModelRef | models.Model) -> ProductAdapter:
             "your AppConfig.ready() or list it in GENLOOK['PRODUCT_ADAPTERS']."
         )
     return adapter
+
+
+# A variant of a variant is followed this far (a loop in the shop's data ends there).
+MAX_VARIANT_DEPTH = 5
+
+
+def get_tryon_product(product: models.Model) -> models.Model:
+    """The product ``product`` is tried on as: itself, or the product its adapter's
+    ``variant_of`` names (a size or colour row of its own is tried on as its product).
+
+    The try-on button, the storefront API, the funnel and the sync signals all go through
+    it, so every variant counts as one product at Genlook. Raises ``NotRegistered`` for a
+    model with no adapter.
+    """
+    for _step in range(MAX_VARIANT_DEPTH):
+        parent = get_adapter(product).variant_of(product)
+        if parent is None or parent is product:
+            break
+        product = parent
+    return product
 
 
 def registered_adapters() -> list[ProductAdapter]:
@@ -219,7 +239,13 @@ def enqueue_sync(model: type[models.Model], pks: Iterable[Any], using: str | Non
 
 def _on_product_change(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     if auto_sync_enabled():
-        enqueue_sync(sender, [instance.pk], kwargs.get("using"))
+        # A variant's change is its product's (the adapter's variant_of may read it).
+        try:
+            product = get_tryon_product(instance)
+        except Exception:  # the shop's save must not fail for it: sync the row itself
+            logger.exception("Genlook: variant_of failed on %s:%s", sender.__name__, instance.pk)
+            product = instance
+        enqueue_sync(type(product), [product.pk], kwargs.get("using"))
 
 
 class _RelatedChange:

@@ -51,7 +51,8 @@ def product_reference(product: models.Model) -> str:
 
 
 def resolve_product(reference: str) -> models.Model:
-    """The registered, try-on-able product a reference names; ``TryOnRefused`` otherwise."""
+    """The registered, try-on-able product a reference names (for a variant, the product
+    it is tried on as); ``TryOnRefused`` otherwise."""
     label, _sep, pk = (reference or "").partition(":")
     unavailable = TryOnRefused(
         "PRODUCT_UNAVAILABLE", _("This product cannot be tried on."), status=404
@@ -67,6 +68,9 @@ def resolve_product(reference: str) -> models.Model:
     except (ValueError, TypeError):  # a pk of the wrong type
         product = None
     try:
+        if product is not None:
+            product = registry.get_tryon_product(product)  # a variant: its product
+            adapter = registry.get_adapter(product)
         if product is None or not adapter.should_sync(product):
             raise unavailable
         adapter.get_external_id(product)

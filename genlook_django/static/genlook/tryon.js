@@ -541,6 +541,10 @@
     });
   }
 
+  // For pages that insert buttons later (a headless front end, docs/headless.md):
+  // window.genlookTryOn.init() sets up every button not set up yet.
+  window.genlookTryOn = { init: init };
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {

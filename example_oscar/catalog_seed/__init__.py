@@ -1,0 +1,1 @@
+"""The Oscar example's demo catalog: ``manage.py seed_oscar_demo``."""

@@ -1,0 +1,1 @@
+"""Ready-made integrations with shop frameworks: ``genlook_django.contrib.oscar``."""
