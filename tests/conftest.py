@@ -31,7 +31,10 @@ def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
     its own in ``make test``); every other folder runs in tests.settings."""
     inside = collection_path == OSCAR_TESTS or OSCAR_TESTS in collection_path.parents
     if os.environ.get("DJANGO_SETTINGS_MODULE") == OSCAR_SETTINGS:
-        return None if inside or collection_path in OSCAR_TESTS.parents else True
+        if inside or collection_path in OSCAR_TESTS.parents:
+            return None
+        # Other folders and test modules; this conftest (its fixtures) stays.
+        return collection_path.is_dir() or collection_path.name.startswith("test_") or None
     return True if inside else None
 
 

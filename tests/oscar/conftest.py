@@ -5,6 +5,7 @@ tests/support/catalog.py)."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -23,6 +24,12 @@ ProductImage = get_model("catalogue", "ProductImage")
 
 def external_id(product) -> str:
     return f"catalogue.product:{product.pk}"
+
+
+@pytest.fixture(scope="session")
+def person_photo() -> bytes:
+    """The test photo of a person (tests/media), as the main suite's fixture gives it."""
+    return (Path(__file__).resolve().parents[1] / "media" / "person-astronaut.png").read_bytes()
 
 
 @pytest.fixture

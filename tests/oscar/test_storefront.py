@@ -58,6 +58,7 @@ def try_on(shopper: Client, product, photo: bytes) -> dict:
     return follow(shopper, response.json())
 
 
+@pytest.mark.django_db(transaction=True)  # the try-on is submitted when its row commits
 def test_oscars_basket_records_the_add_to_cart_of_a_tried_on_product(
     storefront, seeded, person_photo
 ):

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class GenlookOscarConfig(AppConfig):
@@ -7,7 +6,7 @@ class GenlookOscarConfig(AppConfig):
 
     name = "genlook_django.contrib.oscar"
     label = "genlook_oscar"
-    verbose_name = _("Genlook virtual try-on for django-oscar")
+    verbose_name = "Genlook virtual try-on for django-oscar"
 
     def ready(self) -> None:
         from . import dashboard, signals

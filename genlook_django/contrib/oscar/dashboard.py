@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 # url_name -> the permission its admin page asks for (docs/admin.md).
@@ -44,7 +46,11 @@ def access_fn(
 
 def menu_entry() -> dict[str, Any]:
     """The entry added to ``OSCAR_DASHBOARD_NAVIGATION``."""
-    labels = [_("Credits and usage"), _("Try-ons"), _("Synced products"), _("Watermark")]
+    # The admin's own names of the pages (translated with the models).
+    labels = [
+        capfirst(apps.get_model(permission.replace(".view_", ".", 1))._meta.verbose_name_plural)
+        for permission in PAGES.values()
+    ]
     return {
         "label": _("Virtual try-on"),
         "icon": "fas fa-tshirt",

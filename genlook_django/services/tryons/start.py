@@ -65,6 +65,10 @@ def resolve_product(reference: str) -> models.Model:
         raise unavailable from None
     try:
         product = adapter.get_queryset().filter(pk=pk).first()
+        if product is None:  # a variant, kept out of the synced products: its product
+            variant = adapter.model._default_manager.filter(pk=pk).first()
+            if variant is not None and adapter.variant_of(variant) is not None:
+                product = variant
     except (ValueError, TypeError):  # a pk of the wrong type
         product = None
     try:
