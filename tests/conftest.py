@@ -26,15 +26,18 @@ OSCAR_TESTS = Path(__file__).resolve().parent / "oscar"
 OSCAR_SETTINGS = "tests.oscar.settings"
 
 
+@pytest.fixture(scope="session")
+def person_photo() -> bytes:
+    """A real photo of a person (PNG, 512x512)."""
+    return (MEDIA / "person-astronaut.png").read_bytes()
+
+
 def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
     """tests/oscar runs in its own Oscar project (``--ds=tests.oscar.settings``, a run of
     its own in ``make test``); every other folder runs in tests.settings."""
     inside = collection_path == OSCAR_TESTS or OSCAR_TESTS in collection_path.parents
     if os.environ.get("DJANGO_SETTINGS_MODULE") == OSCAR_SETTINGS:
-        if inside or collection_path in OSCAR_TESTS.parents:
-            return None
-        # Other folders and test modules; this conftest (its fixtures) stays.
-        return collection_path.is_dir() or collection_path.name.startswith("test_") or None
+        return None if inside or collection_path in OSCAR_TESTS.parents else True
     return True if inside else None
 
 

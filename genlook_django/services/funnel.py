@@ -7,12 +7,14 @@ The shop reports add-to-carts with one call in its own add-to-cart view::
     genlook_django.track_add_to_cart(request, product)
 
 An add-to-cart is recorded only when the shopper has a completed try-on of that very product
-(in the last ``ATTRIBUTION_DAYS``; a variant counts as the product it is tried on as): nothing is collected about shoppers who do not use
-try-on. It never raises: a failure is logged, and the shop's cart works as before.
+(in the last ``ATTRIBUTION_DAYS``; a variant counts as the product it is tried on as):
+nothing is collected about shoppers who do not use try-on. It never raises: a failure is
+logged, and the shop's cart works as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -55,10 +57,9 @@ def track_add_to_cart(request: HttpRequest, product: models.Model) -> FunnelEven
         shopper_key = shoppers.shopper_key(request, create=False)
         if not shopper_key:
             return None
-        try:  # a variant (a size put in the cart) counts for the product tried on
+        # A variant (a size put in the cart) counts for the product tried on.
+        with contextlib.suppress(catalog.NotRegistered):
             product = catalog.get_tryon_product(product)
-        except catalog.NotRegistered:
-            pass
         try_on = attributed_try_on(shopper_key, product)
         if try_on is None:
             return None

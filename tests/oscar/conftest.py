@@ -5,7 +5,6 @@ tests/support/catalog.py)."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -24,12 +23,6 @@ ProductImage = get_model("catalogue", "ProductImage")
 
 def external_id(product) -> str:
     return f"catalogue.product:{product.pk}"
-
-
-@pytest.fixture(scope="session")
-def person_photo() -> bytes:
-    """The test photo of a person (tests/media), as the main suite's fixture gives it."""
-    return (Path(__file__).resolve().parents[1] / "media" / "person-astronaut.png").read_bytes()
 
 
 @pytest.fixture
@@ -57,9 +50,7 @@ def make_oscar_product(db, genlook):
         product = Product.objects.create(
             title=title, upc=f"T-{number}", product_class=product_class, **fields
         )
-        ProductCategory.objects.create(
-            product=product, category=create_from_breadcrumbs(category)
-        )
+        ProductCategory.objects.create(product=product, category=create_from_breadcrumbs(category))
         add_image(product)
         return product
 

@@ -34,10 +34,10 @@ def shop(settings, storefront, live_server, tmp_path):
     return {product.upc: product for product in Product.objects.all()}
 
 
-@pytest.mark.parametrize(("upc", "tried_on"), [("GL-DRESS-1", "GL-DRESS-1"), ("GL-TEE-1-M", "GL-TEE-1")])
-def test_a_shopper_tries_on_an_oscar_product_in_chromium(
-    live_server, browser, shop, upc, tried_on
-):
+@pytest.mark.parametrize(
+    ("upc", "tried_on"), [("GL-DRESS-1", "GL-DRESS-1"), ("GL-TEE-1-M", "GL-TEE-1")]
+)
+def test_a_shopper_tries_on_an_oscar_product_in_chromium(live_server, browser, shop, upc, tried_on):
     OUTPUT.mkdir(exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()

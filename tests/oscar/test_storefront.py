@@ -121,9 +121,7 @@ def test_the_check_is_quiet_when_the_button_is_on_the_product_page(db):
     assert not ids & {"genlook.W050", "genlook.W051"}
 
 
-def test_the_check_warns_when_the_shops_own_detail_template_lacks_the_button(
-    settings, tmp_path
-):
+def test_the_check_warns_when_the_shops_own_detail_template_lacks_the_button(settings, tmp_path):
     own = tmp_path / "oscar" / "catalogue"
     own.mkdir(parents=True)
     (own / "detail.html").write_text("<h1>{{ product.title }}</h1>")

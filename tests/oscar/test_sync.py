@@ -128,9 +128,7 @@ def test_genlook_sync_syncs_the_whole_seeded_catalog_with_none_skipped(genlook_c
         "GL-SUN-1": "eyewear",
         "GL-TEE-1": "tops",  # the parent of the sizes S, M and L
     }
-    assert {row.external_id for row in rows} == {
-        external_id(seeded[upc]) for upc in expected
-    }
+    assert {row.external_id for row in rows} == {external_id(seeded[upc]) for upc in expected}
     for upc, category in expected.items():
         remote = genlook_client.get_product(external_id(seeded[upc]))
         assert remote.title == seeded[upc].title

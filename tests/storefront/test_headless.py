@@ -45,6 +45,7 @@ class ColourVariants(ProductAdapter):
         return None
 
 
+@pytest.mark.django_db(transaction=True)  # the try-on is submitted when its row commits
 def test_a_variant_is_tried_on_as_its_product(
     storefront, adapter_for, make_product, shopper, person_photo
 ):

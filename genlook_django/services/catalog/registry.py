@@ -2,9 +2,9 @@
 
 ``register(Product, ProductAdapter)`` connects ``post_save``/``post_delete`` (and the
 relations the adapter watches). A handler makes no network call (and, for the product
-itself, no query unless its adapter's ``variant_of`` makes one): it notes the product's primary key, and when the transaction commits,
-one Celery task per product reconciles it with Genlook (upsert, delete, or nothing when its
-content hash is unchanged).
+itself, no query unless its adapter's ``variant_of`` makes one): it notes the product's
+primary key, and when the transaction commits, one Celery task per product reconciles it
+with Genlook (upsert, delete, or nothing when its content hash is unchanged).
 A rolled-back transaction enqueues nothing.
 """
 

@@ -98,9 +98,7 @@ class Command(BaseCommand):
             )
             partner, _ = Partner.objects.get_or_create(name="Genlook demo warehouse")
             created = [
-                demo.upc
-                for demo in DEMO_PRODUCTS
-                if self.seed(demo, product_class, partner)
+                demo.upc for demo in DEMO_PRODUCTS if self.seed(demo, product_class, partner)
             ]
         self.stdout.write(f"Products created: {len(created)} ({', '.join(created) or 'none'}).")
         if with_admin:
