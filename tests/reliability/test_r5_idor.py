@@ -236,12 +236,15 @@ def public_pages(a: Attack) -> None:
     matrix = a.matrix
     for actor in a.actors:
         hidden = a.secrets_for(actor)
-        for name in ("schema", "jsi18n", "privacy"):
+        for name in ("schema", "jsi18n", "privacy", "widget-button"):
             matrix.routes.add(f"genlook:{name}")
+            url = reverse(f"genlook:{name}")
+            if name == "widget-button":
+                url += f"?product={product_ref(a.product)}"
             for method in METHODS:
                 matrix.record(
                     f"{actor.name}: {method} {name}",
-                    actor.request(method, reverse(f"genlook:{name}")),
+                    actor.request(method, url),
                     public_statuses(name, method),
                     hidden,
                 )

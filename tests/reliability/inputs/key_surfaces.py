@@ -102,6 +102,7 @@ class Surfaces:
             reverse("shop:cart"),
             reverse("genlook:privacy"),
             reverse("genlook:jsi18n"),
+            reverse("genlook:widget-button") + f"?product={product_ref(self.shirt)}",
             reverse("genlook:schema"),
             reverse("genlook:schema") + "?format=json",
             ME,

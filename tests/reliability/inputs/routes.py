@@ -24,6 +24,7 @@ GENLOOK_ROUTES = {
     "schema": "public",
     "jsi18n": "public",
     "privacy": "public",
+    "widget-button": "public",  # a public product's button; the requester's own CSRF token
     "webhook": "token",  # a per-try-on secret token, for Genlook (docs/webhooks.md)
 }
 SHOP_ROUTES = {
@@ -131,7 +132,7 @@ def public_statuses(name: str, method: str) -> set[int]:
     if method in ("GET", "HEAD"):
         return {200}
     if method == "OPTIONS":
-        return {405} if name == "privacy" else {200}  # require_safe
+        return {405} if name in ("privacy", "widget-button") else {200}  # require_safe
     return {403, 405}
 
 
