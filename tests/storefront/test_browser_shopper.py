@@ -156,6 +156,7 @@ def test_a_share_link_opens_in_a_fresh_browser_until_revoked_or_expired(
 
     url = share()
     assert url.startswith(live_server.url + "/genlook/shared/")
+    page.screenshot(path=str(OUTPUT / f"share-box-{device}.png"))
 
     # A fresh browser context: no cookie, no session of the shopper.
     stranger = browser.new_context(**VIEWPORTS[device])

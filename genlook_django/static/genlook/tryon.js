@@ -674,6 +674,7 @@
       gettext("This link works until %(date)s."),
       { date: new Date(link.expires_at).toLocaleString() }, true);
     this.$("share-box").hidden = false;
+    this.$("copy").focus();  // scrolls the link into view, below the result
   };
 
   TryOn.prototype.copyLink = function () {
