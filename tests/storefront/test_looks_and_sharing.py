@@ -293,3 +293,13 @@ def test_the_server_still_refuses_what_the_browser_would(storefront, shopper, pr
     )
     assert empty.json()["code"] == "PHOTO_INVALID"
     assert empty.json()["message"] == str(upload_rules.EMPTY_MESSAGE)
+
+
+def test_the_privacy_notice_tells_how_long_a_shared_look_stays(storefront, client, settings):
+    settings.GENLOOK = {**settings.GENLOOK, "SHARE_LINK_DAYS": 30, "RETENTION_DAYS": 5}
+    html = client.get(reverse("genlook:privacy")).content.decode()
+    assert "never published unless you share one" in html
+    assert "never your photo, for 5 days at most" in html
+    with override("fr"):
+        page = client.get(reverse("genlook:privacy"), headers={"Accept-Language": "fr"})
+    assert "pendant 5 jours au plus" in page.content.decode()
