@@ -74,10 +74,11 @@ def look_shown(dialog) -> bool:
     return result.evaluate("img => img.complete && img.naturalWidth > 0")
 
 
+@pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_reopening_and_reloading_keep_the_look_and_consent_is_asked_once(
-    live_server, browser, shop, make_product
+    live_server, browser, shop, make_product, device
 ):
-    context = browser.new_context(**VIEWPORTS["desktop"])
+    context = browser.new_context(**VIEWPORTS[device])
     page = context.new_page()
     errors, requests = watch(page)
     page.goto(live_server.url + shop.get_absolute_url())
@@ -108,6 +109,9 @@ def test_reopening_and_reloading_keep_the_look_and_consent_is_asked_once(
     dialog.get_by_text("You agreed to the use of your photo").wait_for()
     assert not dialog.get_by_role("checkbox").is_visible()
     page.set_input_files("[data-genlook-file]", str(PHOTO))
+    dialog.locator("[data-genlook-submit]").wait_for()
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"consent-given-{device}.png"))
     dialog.locator("[data-genlook-submit]").click()
     dialog.locator("[data-genlook-result]").wait_for(state="visible", timeout=20_000)
     assert TryOn.objects.count() == 2
