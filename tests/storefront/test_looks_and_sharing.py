@@ -303,3 +303,28 @@ def test_the_privacy_notice_tells_how_long_a_shared_look_stays(storefront, clien
     with override("fr"):
         page = client.get(reverse("genlook:privacy"), headers={"Accept-Language": "fr"})
     assert "pendant 5 jours au plus" in page.content.decode()
+
+
+def test_the_shared_page_links_the_product_as_its_adapter_says(
+    storefront, shopper, product, person_photo, adapter_for
+):
+    from example_shop.shop.models import Product
+    from genlook_django import ProductAdapter
+
+    done = finished(shopper, product, person_photo)
+    url = path_of(shopper.post(shares_url(done)).json()["url"])
+
+    class ByUrlField(ProductAdapter):
+        url_field = "slug"  # any field spec: a field, a method, a callable
+
+    adapter_for(Product, ByUrlField)
+    html = Client().get(url).content.decode()
+    assert f'href="{product.slug}"' in html and "See the product" in html
+
+    # Hidden since: the look is still shown, without the product.
+    Product.objects.filter(pk=product.pk).update(is_active=False)
+    page = Client().get(url)
+    assert page.status_code == 200
+    assert "Linen Shirt" not in page.content.decode()
+    assert "See the product" not in page.content.decode()
+    assert "A virtual try-on" in page.content.decode()
