@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.checks import Error, Tags, Warning, register
 
 from genlook_django.conf import genlook_settings
+from genlook_django.services import catalog
 
 
 def _positive(value: object, *, integer: bool) -> bool:
@@ -56,4 +57,16 @@ def check_sharing(app_configs=None, **kwargs):
                 id="genlook.E082",
             )
         )
+    for adapter in catalog.registered_adapters():
+        if adapter._spec("url_field") is None and not hasattr(adapter.model, "get_absolute_url"):
+            messages.append(
+                Warning(
+                    f"{adapter.label} has no get_absolute_url() and its adapter no url_field: "
+                    "a shared look of its products cannot link back to them.",
+                    hint=f"Set url_field on {type(adapter).__name__} (a field, a method or a "
+                    "callable giving the product page's URL), or give the model "
+                    "get_absolute_url().",
+                    id="genlook.W081",
+                )
+            )
     return messages

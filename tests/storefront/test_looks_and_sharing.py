@@ -328,3 +328,22 @@ def test_the_shared_page_links_the_product_as_its_adapter_says(
     assert "Linen Shirt" not in page.content.decode()
     assert "See the product" not in page.content.decode()
     assert "A virtual try-on" in page.content.decode()
+
+
+def test_a_product_model_without_a_page_is_told(storefront, adapter_for):
+    from django.contrib.auth.models import Group
+
+    from genlook_django import ProductAdapter
+
+    class Nowhere(ProductAdapter):
+        image_fields = ()
+        active_field = False
+
+    adapter_for(Group, Nowhere)  # a model with no page of its own
+    assert [m.id for m in check_sharing()] == ["genlook.W081"]
+
+    class Somewhere(Nowhere):
+        url_field = "name"
+
+    adapter_for(Group, Somewhere)
+    assert check_sharing() == []
