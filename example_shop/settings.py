@@ -202,6 +202,8 @@ GENLOOK = {
     "PHOTOS_STORAGE": "genlook_private",
     "RESULTS_STORAGE": "genlook_private",
     "KEEP_FOR_DAYS": 1,
+    # The name on a shared look's page (docs/widget.md, "Sharing a look").
+    "SHOP_NAME": "Lumen Atelier",
     # Every web process and worker shares one request budget per key (docs/settings.md).
     "RATE_LIMIT_REDIS_URL": REDIS_URL or None,
     # Genlook's default is 100 requests a minute per key; set these if yours was raised.

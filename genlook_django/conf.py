@@ -87,6 +87,12 @@ DEFAULTS: dict[str, Any] = {
     # (None: the app's own page, genlook:privacy).
     "CONSENT_VERSION": "1",
     "PRIVACY_URL": None,
+    # Share links to one look (docs/widget.md, "Sharing a look"): days a link works (never
+    # past the result's RETENTION_DAYS), links a try-on may have at once, and the shop's
+    # name on the shared page (None: the Sites framework's current site, else the host).
+    "SHARE_LINK_DAYS": 7,
+    "SHARE_LINKS_PER_TRY_ON": 5,
+    "SHOP_NAME": None,
     # Quotas: (count, seconds) per shopper, and try-ons per rolling 24 hours for the shop.
     "UPLOAD_QUOTA": (10, 300),
     "TRY_ON_QUOTA": (50, 7 * 24 * 3600),

@@ -5,6 +5,7 @@ Importing this package registers every check (``GenlookConfig.ready`` does).
 
 from .catalog import check_catalog_adapters, check_catalog_sample, check_product_sync
 from .core import check_genlook_settings
+from .sharing import check_sharing
 from .storefront import check_admin, check_storefront
 from .tasks import check_tasks
 from .webhooks import check_webhooks
@@ -15,6 +16,7 @@ __all__ = [
     "check_catalog_sample",
     "check_genlook_settings",
     "check_product_sync",
+    "check_sharing",
     "check_storefront",
     "check_tasks",
     "check_webhooks",

@@ -21,10 +21,14 @@ GENLOOK_ROUTES = {
     "tryon-detail": "owned",  # object ids: the owner's, else 404 (docs/storefront-api.md)
     "tryon-result": "owned",
     "photo-detail": "owned",
+    "tryon-shares": "owned",  # POST: a share link to the owner's own try-on
+    "share": "owned",  # DELETE: the owner revokes their link
     "schema": "public",
     "jsi18n": "public",
     "privacy": "public",
     "webhook": "token",  # a per-try-on secret token, for Genlook (docs/webhooks.md)
+    "shared": "token",  # a share link's secret token: the look, for anyone holding it
+    "shared-image": "token",
 }
 SHOP_ROUTES = {
     "catalog": "public",
@@ -110,6 +114,8 @@ OWNED_METHODS = {
     "tryon-detail": {"GET", "HEAD", "DELETE", "OPTIONS"},
     "tryon-result": {"GET", "HEAD", "OPTIONS"},
     "photo-detail": {"GET", "HEAD", "DELETE", "OPTIONS"},
+    "tryon-shares": {"POST", "OPTIONS"},
+    "share": {"DELETE", "OPTIONS"},
 }
 
 
