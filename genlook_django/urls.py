@@ -8,6 +8,7 @@ from django.urls import path
 from .api import views as api
 from .api.schema import StorefrontSchemaView
 from .views import javascript_catalog, privacy
+from .views.photo_link import photo_link
 from .views.webhooks import receive as webhook_receive
 
 app_name = "genlook"
@@ -27,4 +28,6 @@ urlpatterns = [
     path("privacy/", privacy, name="privacy"),
     # Genlook POSTs completions here (GENLOOK["WEBHOOKS"]); see docs/webhooks.md.
     path("webhooks/<str:token>/", webhook_receive, name="webhook"),
+    # The classic API fetches shoppers' photos here (signed, expiring links).
+    path("photos/<str:token>/", photo_link, name="photo-link"),
 ]
