@@ -3,6 +3,7 @@
 Importing this package registers every check (``GenlookConfig.ready`` does).
 """
 
+from .classic import check_api_dialect
 from .catalog import check_catalog_adapters, check_catalog_sample, check_product_sync
 from .core import check_genlook_settings
 from .storefront import check_admin, check_storefront
@@ -10,6 +11,7 @@ from .tasks import check_tasks
 from .webhooks import check_webhooks
 
 __all__ = [
+    "check_api_dialect",
     "check_admin",
     "check_catalog_adapters",
     "check_catalog_sample",
