@@ -137,9 +137,13 @@ def test_500_is_a_server_error_in_both_dialects(dialect_client, api, genlook_san
 def test_a_429_is_retried_after_its_retry_after(dialect_client, genlook_sandbox, sleeps):
     genlook_sandbox.state.set_faults(error_rates={429: 0.5}, mode="even")
     client = dialect_client("classic", max_retries=2)
-    with pytest.raises(GenerationNotFoundError):  # the retry got through: 404 for this id
+    with pytest.raises(GenerationNotFoundError):  # the first request goes through
         client.get_generation("cm-unknown")
-    assert sleeps.calls and sleeps.calls[0] >= 1.0
+    assert sleeps.calls == []
+    with pytest.raises(GenerationNotFoundError):  # 429, then the retry goes through
+        client.get_generation("cm-unknown")
+    assert len(sleeps.calls) == 1 and sleeps.calls[0] >= 1.0  # its Retry-After: 1
+    assert genlook_sandbox.state.count(status=429) == 1
 
 
 @pytest.mark.parametrize(

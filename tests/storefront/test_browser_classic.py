@@ -23,7 +23,8 @@ PHOTO = Path(__file__).resolve().parents[1] / "media" / "person-astronaut.png"
 
 @pytest.fixture
 def shop(settings, storefront, live_server, make_product):
-    # No poll-through: the result can only come by the webhook.
+    # No poll-through: the result can only come by the webhook. No waiting status
+    # requests either: the live server runs one request at a time, the webhook's included.
     speak(
         settings,
         storefront,
@@ -31,6 +32,7 @@ def shop(settings, storefront, live_server, make_product):
         "classic",
         WIDGET_POLL_MS=300,
         STATUS_POLL_THROUGH=False,
+        STATUS_WAIT_MAX=0,
     )
     storefront.state.configure(generation_seconds=1.0)
     return make_product("Sage Wrap Dress", category="dresses")

@@ -4,6 +4,7 @@ from the shop itself. Used by the tests parametrized over ``v1`` and ``classic``
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.test import Client
@@ -33,3 +34,18 @@ class LockedClient(Client):
     def request(self, **request: Any):
         with LIVE_SERVER_LOCK:
             return super().request(**request)
+
+
+def settle_webhooks(sandbox: Any, expected: int, timeout: float = 15.0) -> None:
+    """Wait until the sandbox has made ``expected`` webhook deliveries and has none left
+    to make (each one reaches the live server, which writes to the test's database: read
+    it only after)."""
+    deadline = time.monotonic() + timeout
+
+    def busy() -> bool:
+        deliveries = sandbox.state.webhook_deliveries
+        return len(deliveries) < expected or any(d.outcome == "pending" for d in deliveries)
+
+    while busy():
+        assert time.monotonic() < deadline, sandbox.state.webhook_deliveries
+        time.sleep(0.05)
