@@ -11,7 +11,8 @@ sandbox that this same server mounts under ``/sandbox/tryon/v1/``::
 Everything a real deployment changes comes from the environment: ``DJANGO_SECRET_KEY``,
 ``DJANGO_DEBUG``, ``DJANGO_ALLOWED_HOSTS``, ``CELERY_BROKER_URL`` (then run a worker),
 ``GENLOOK_API_KEY`` and ``GENLOOK_BASE_URL`` (the real API is
-``https://api.genlook.app/tryon/v1``), ``GENLOOK_API=classic`` (Genlook's classic API), ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (the
+``https://api.genlook.app/tryon/v1``), ``GENLOOK_API=classic`` (Genlook's classic API),
+``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (the
 shared request budget and cache), ``GENLOOK_STORAGE=s3`` with ``AWS_*`` (django-storages).
 The whole list, and how to run gunicorn, the worker and beat: docs/deployment.md.
 """

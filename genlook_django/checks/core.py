@@ -13,7 +13,9 @@ from .addresses import points_at_sandbox
 
 def _official_urls() -> tuple[str, ...]:
     # With the classic API, its own address is official too (docs/classic-api.md).
-    return (OFFICIAL_BASE_URL, CLASSIC_BASE_URL) if genlook_settings.classic else (OFFICIAL_BASE_URL,)
+    if genlook_settings.classic:
+        return (OFFICIAL_BASE_URL, CLASSIC_BASE_URL)
+    return (OFFICIAL_BASE_URL,)
 
 
 @register(Tags.compatibility)

@@ -135,24 +135,28 @@ def _record(record: BatchTryOn, entry: BatchEntry | None, sent_at: Any) -> int:
             str(error) if error else "Genlook rejected this item.",
         )
         return 0
-    moved = record.rows().filter(state=SUBMITTING).update(
-        state=PENDING,
-        generation_id=entry.generation.id,
-        submitted_at=sent_at,
-        last_checked_at=sent_at,
+    moved = (
+        record.rows()
+        .filter(state=SUBMITTING)
+        .update(
+            state=PENDING,
+            generation_id=entry.generation.id,
+            submitted_at=sent_at,
+            last_checked_at=sent_at,
+        )
     )
     return int(bool(moved))
 
 
 def _refused(ready: list[tuple[BatchTryOn, Any]], exc: GenlookError) -> int:
     """The whole batch was refused or its answer lost: every item says why."""
-    if not isinstance(exc, InsufficientCreditsError) and exc.is_transient:
-        if not exc.may_have_been_processed:
-            pks = [record.instance.pk for record, _ in ready]
-            BatchItem.objects.filter(pk__in=pks, state=SUBMITTING).update(
-                state=State.QUEUED, create_sent_at=None
-            )
-            raise exc
+    nothing_made = exc.is_transient and not exc.may_have_been_processed
+    if nothing_made and not isinstance(exc, InsufficientCreditsError):
+        pks = [record.instance.pk for record, _ in ready]
+        BatchItem.objects.filter(pk__in=pks, state=SUBMITTING).update(
+            state=State.QUEUED, create_sent_at=None
+        )
+        raise exc
     if isinstance(exc, InsufficientCreditsError):
         code = "INSUFFICIENT_CREDITS"
     elif exc.may_have_been_processed:

@@ -155,7 +155,7 @@ def test_a_429_is_retried_after_its_retry_after(dialect_client, genlook_sandbox,
         (lambda c: list(c.list_products()), "products"),
         (lambda c: c.delete_product("shirt-1"), "products"),
         (lambda c: c.upload_image(b"\xff\xd8\xff"), "uploads"),
-        (lambda c: c.create_try_on(product="shirt-1", person="https://x.example/me.jpg"), "products"),
+        (lambda c: c.create_try_on(product="shirt-1", person="https://x.test/me.jpg"), "products"),
     ],
 )
 def test_what_the_classic_api_lacks_is_refused_before_sending(

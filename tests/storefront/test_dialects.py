@@ -40,7 +40,7 @@ def dialect_webhooks(settings, storefront, live_server):
 
 @pytest.mark.parametrize("dialect", DIALECTS, indirect=True)
 def test_a_shopper_tries_a_product_on_in_either_dialect(
-    dialect, storefront, shopper, product, person_photo
+    dialect, storefront, live_server, shopper, product, person_photo
 ):
     created = start(shopper, product, person_photo)
     assert created.status_code == 202, created.content
@@ -138,9 +138,7 @@ def test_a_photo_link_serves_the_normalised_photo_privately(
     assert served.content.startswith(b"\xff\xd8\xff")
 
 
-def test_erasure_with_the_classic_api_sends_nothing_and_says_so(
-    settings, storefront, caplog
-):
+def test_erasure_with_the_classic_api_sends_nothing_and_says_so(settings, storefront, caplog):
     from genlook_django.services.tryons import erasure
 
     settings.GENLOOK = {**settings.GENLOOK, "API": "classic"}

@@ -49,9 +49,7 @@ def url_for(photo: ShopperPhoto | BatchPhoto) -> str:
 def file_name(token: str) -> str | None:
     """The photo file a link names, or None if its signature is wrong or it expired."""
     try:
-        name = signing.loads(
-            token, salt=SALT, max_age=float(genlook_settings.PHOTO_LINK_MAX_AGE)
-        )
+        name = signing.loads(token, salt=SALT, max_age=float(genlook_settings.PHOTO_LINK_MAX_AGE))
     except signing.BadSignature:  # SignatureExpired included
         return None
     if not isinstance(name, str) or not name.startswith(PREFIX) or ".." in name:

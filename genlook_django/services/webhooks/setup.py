@@ -3,8 +3,9 @@
 ``url_for_submission`` gives each try-on its own URL, ``PUBLIC_BASE_URL`` +
 ``/webhooks/<token>/``: the token is ``secrets.token_urlsafe(32)`` and only its SHA-256 is
 stored (``TryOn.webhook_token_hash``), so a leaked database lets nobody post. Genlook's v1
-documents no ``webhook_url``: the URL is sent only to an endpoint that declares it takes one. The classic API documents
-it: there webhooks are on by default (``WEBHOOKS`` None) and are the primary result path.
+documents no ``webhook_url``: the URL is sent only to an endpoint that declares it takes one.
+The classic API documents it: there webhooks are on by default (``WEBHOOKS`` None) and are
+the primary result path.
 """
 
 from __future__ import annotations
