@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core import signing
 from django.http import HttpResponse
 from django.urls import reverse
 
@@ -68,7 +69,7 @@ def test_every_url_of_the_project_is_classified():
     assert not unclassified, "classify these URLs in inputs/routes.py: " + ", ".join(unclassified)
     # The storefront's object ids are all owner-checked.
     with_ids = {r.name for r in routes if r.namespace == "genlook" and r.params}
-    assert with_ids == {"tryon-detail", "tryon-result", "photo-detail", "webhook"}
+    assert with_ids == {"tryon-detail", "tryon-result", "photo-detail", "webhook", "photo-link"}
 
 
 def victims_state(victims: list[Victim], sandbox) -> dict[str, Any]:
@@ -265,6 +266,19 @@ def public_pages(a: Attack) -> None:
                     f"{actor.name}: {method} webhook (guessed token)",
                     actor.request(method, reverse("genlook:webhook", args=[token])),
                     {404} if method == "POST" else {405},
+                    a.all_secrets(),
+                )
+        # Photo links (docs/classic-api.md): guessed, or signed with anything but the
+        # project's key and salt, even naming a real photo's file, they are 404.
+        photo_files = list(ShopperPhoto.objects.values_list("file_name", flat=True)[:2])
+        forged = [signing.dumps(name, salt="another", compress=True) for name in photo_files]
+        for token in ["A" * 43, secrets.token_urlsafe(32), *forged]:
+            matrix.routes.add("genlook:photo-link")
+            for method in METHODS:
+                matrix.record(
+                    f"{actor.name}: {method} photo link (guessed or forged token)",
+                    actor.request(method, reverse("genlook:photo-link", args=[token])),
+                    {404} if method in ("GET", "HEAD") else {405},
                     a.all_secrets(),
                 )
 

@@ -25,6 +25,7 @@ GENLOOK_ROUTES = {
     "jsi18n": "public",
     "privacy": "public",
     "webhook": "token",  # a per-try-on secret token, for Genlook (docs/webhooks.md)
+    "photo-link": "token",  # a signed, expiring link to a photo, for the classic API
 }
 SHOP_ROUTES = {
     "catalog": "public",
