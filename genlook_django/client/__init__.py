@@ -2,7 +2,7 @@
 from Django."""
 
 from .classic import CATEGORIES as CLASSIC_CATEGORIES
-from .classic import CLASSIC_BASE_URL, CLASSIC_SANDBOX_BASE_URL, BatchEntry
+from .classic import CLASSIC_BASE_URL, CLASSIC_SANDBOX_BASE_URL, BatchEntry, batch_entries
 from .client import DEFAULT_BASE_URL, DIALECTS, KEEP, GenlookClient, local_budget
 from .errors import (
     AuthenticationError,
@@ -75,5 +75,6 @@ __all__ = [
     "UnsupportedFeatureError",
     "UploadedImage",
     "ValidationError",
+    "batch_entries",
     "local_budget",
 ]

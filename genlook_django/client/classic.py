@@ -128,7 +128,15 @@ class ClassicCalls:
         reply = self._transport.request(
             "POST", "v1/try-on/batch", json_body=body, resend_safe=False
         )
-        return [_batch_entry(entry) for entry in reply.body.get("generations") or ()]
+        return batch_entries(reply.body.get("generations"))
+
+
+def batch_entries(generations: Any) -> list[BatchEntry]:
+    """A batch answer's ``generations`` list (201, or a 400 ``INVALID_REQUEST`` without a
+    valid entry, in its ``details``) as one ``BatchEntry`` per request."""
+    if not isinstance(generations, list):
+        return []
+    return [_batch_entry(entry) for entry in generations if isinstance(entry, dict)]
 
 
 def _batch_entry(entry: dict[str, Any]) -> BatchEntry:

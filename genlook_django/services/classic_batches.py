@@ -29,6 +29,8 @@ from genlook_django.client import (
     GenlookError,
     InsufficientCreditsError,
     PermissionDeniedError,
+    ValidationError,
+    batch_entries,
 )
 from genlook_django.conf import genlook_settings
 from genlook_django.models import BatchItem
@@ -148,6 +150,14 @@ def _record(record: BatchTryOn, entry: BatchEntry | None, sent_at: Any) -> int:
     return int(bool(moved))
 
 
+def _rejected_entries(exc: GenlookError) -> dict[int, BatchEntry]:
+    """A 400 ``INVALID_REQUEST`` for a batch none of whose entries is valid lists each
+    entry's own error (``details.generations``)."""
+    if not isinstance(exc, ValidationError) or not exc.details:
+        return {}
+    return {e.index: e for e in batch_entries(exc.details[0].get("generations"))}
+
+
 def _refused(ready: list[tuple[BatchTryOn, Any]], exc: GenlookError) -> int:
     """The whole batch was refused or its answer lost: every item says why."""
     nothing_made = exc.is_transient and not exc.may_have_been_processed
@@ -157,6 +167,11 @@ def _refused(ready: list[tuple[BatchTryOn, Any]], exc: GenlookError) -> int:
             state=State.QUEUED, create_sent_at=None
         )
         raise exc
+    rejected = _rejected_entries(exc)
+    if rejected:  # no entry was valid: each item says why its own was not
+        for index, (record, _) in enumerate(ready):
+            _record(record, rejected.get(index), None)
+        return 0
     if isinstance(exc, InsufficientCreditsError):
         code = "INSUFFICIENT_CREDITS"
     elif exc.may_have_been_processed:

@@ -94,3 +94,65 @@ def test_a_classic_batch_entry_genlook_rejects_fails_alone(
     assert failed.object_id == str(broken.pk)
     assert failed.error_code == "INVALID_IMAGE_URL"
     assert storefront.state.count("POST", "/v1/try-on/batch") == 1
+
+
+def test_a_classic_batch_without_a_valid_entry_fails_each_item_with_its_reason(
+    settings, storefront, live_server, products, person_photo, django_capture_on_commit_callbacks
+):
+    from example_shop.shop.models import Product
+
+    speak(settings, storefront, live_server, "classic")
+    Product.objects.filter(pk__in=[p.pk for p in products]).update(image="gone/missing.png")
+    credits = storefront.state.get_credits(API_KEY)
+    job = batches.create_job(photos_in=[("a.png", person_photo)], products=products)
+    start(job, django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    assert job.state == BatchJob.State.DONE
+    codes = list(BatchItem.objects.filter(job=job).values_list("error_code", flat=True))
+    assert codes == ["INVALID_IMAGE_URL"] * 3  # each entry's own, not the batch's 400
+    assert storefront.state.count("POST", "/v1/try-on/batch", status=400) == 1
+    assert storefront.state.get_credits(API_KEY) == credits
+
+
+def test_classic_batches_stay_inside_a_tight_rate_budget(
+    settings, storefront, live_server, products, person_photo
+):
+    """One item per batch request, 3 requests per second on both sides: the budget makes
+    the sends and the polls wait, the sandbox never answers 429."""
+    storefront.state.add_account("gk_classic_budget", credits=100)
+    storefront.state.configure(rate_limit=3, rate_window=1.0, generation_seconds=0.2)
+    speak(
+        settings,
+        storefront,
+        live_server,
+        "classic",
+        API_KEY="gk_classic_budget",
+        RATE_LIMIT=3,
+        RATE_PERIOD=1.0,
+        CLASSIC_BATCH_SIZE=1,
+    )
+    job = batches.create_job(
+        photos_in=[("a.png", person_photo), ("b.png", person_photo)], products=products
+    )
+    progress = batches.run_in_process(job, workers=1, poll_interval=0.1)
+    assert (progress.completed, progress.failed) == (6, 0)
+    assert storefront.state.count("POST", "/v1/try-on/batch", api_key="gk_classic_budget") == 6
+    assert storefront.state.count(status=429) == 0
+
+
+def test_with_a_worker_the_classic_batch_hands_its_items_to_the_poll_task(
+    settings, storefront, live_server, products, person_photo, monkeypatch
+):
+    from genlook_django import jobs, tasks
+
+    speak(settings, storefront, live_server, "classic")
+    job = batches.create_job(photos_in=[("a.png", person_photo)], products=products)
+    batches.mark_running(job)
+    handed: list[tuple] = []
+    monkeypatch.setattr(jobs, "enqueue", lambda name, *args, **kw: handed.append((name, args)))
+    assert tasks.start_batch.run(job.pk) == 3  # as a worker runs it (not eagerly)
+    pending = set(job.items.filter(state=BatchItem.State.PENDING).values_list("pk", flat=True))
+    assert len(pending) == 3
+    assert {args[0] for name, args in handed if name == "genlook.poll_batch_item"} == pending
+    assert not [name for name, _ in handed if name == "genlook.run_batch_item"]
+    assert storefront.state.count("POST", "/v1/try-on/batch") == 1
