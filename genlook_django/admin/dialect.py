@@ -18,6 +18,11 @@ UNAVAILABLE = {
         "refreshed here (see Genlook's dashboard). The charts below count this shop's own "
         "try-ons."
     ),
+    "erasure": _(
+        "The classic Genlook API has no customer deletion: erasing a shopper deletes their "
+        "try-ons and photos here only; the results Genlook made stay there for the account's "
+        "retention (the photos were only ever offered as expiring links)."
+    ),
     "products": _(
         "The classic Genlook API has no products catalog: products are not synced (the "
         "sync actions are off). Each try-on sends the product's image URL and category."
@@ -26,7 +31,8 @@ UNAVAILABLE = {
 
 
 def unavailable(feature: str) -> bool:
-    """Whether ``feature`` (``credits``, ``products``) is missing from the dialect in use."""
+    """Whether ``feature`` (``credits``, ``erasure``, ``products``) is missing from the
+    dialect in use."""
     return genlook_settings.classic and feature in UNAVAILABLE
 
 

@@ -57,3 +57,21 @@ def test_genlook_sync_refuses_with_the_classic_api(classic):
 
     with pytest.raises(CommandError, match="no products catalog"):
         call_command("genlook_sync")
+
+
+def test_erasing_a_shopper_says_genlook_keeps_its_results(
+    classic, admin_client, make_try_on, django_capture_on_commit_callbacks
+):
+    from genlook_django.models import ShopperPhoto, TryOn
+    from tests.support.images import grey_jpeg
+
+    try_on = make_try_on(result=grey_jpeg(), photo=True)
+    url = reverse("admin:genlook_tryon_erase_shopper", args=[try_on.pk])
+    assert "has no customer deletion" in admin_client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = admin_client.post(url, {"confirm": "yes"}, follow=True)
+    html = done.content.decode()
+    assert "has no customer deletion" in html and "1 shopper(s) erased here" in html
+    assert "Genlook is asked" not in html
+    assert not TryOn.objects.exists() and not ShopperPhoto.objects.exists()
+    assert classic.state.count() == 0  # no DELETE /customers/... in this dialect
