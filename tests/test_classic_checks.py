@@ -46,6 +46,12 @@ def test_classic_batch_size_is_bounded():
     assert "genlook.E063" not in ids(**CLASSIC, CLASSIC_BATCH_SIZE=100)
 
 
+def test_photo_links_live_long_enough_to_be_fetched():
+    assert "genlook.E064" in ids(**CLASSIC, PHOTO_LINK_MAX_AGE=5)
+    assert "genlook.E064" in ids(**CLASSIC, PHOTO_LINK_MAX_AGE="1h")
+    assert "genlook.E064" not in ids(**CLASSIC, PHOTO_LINK_MAX_AGE=600)
+
+
 def test_classic_with_webhooks_turned_off_warns():
     assert "genlook.W061" in ids(**CLASSIC, WEBHOOKS=False)
 

@@ -67,6 +67,16 @@ def check_api_dialect(app_configs=None, **kwargs):
                 id="genlook.E063",
             )
         )
+    max_age = genlook_settings.PHOTO_LINK_MAX_AGE
+    if isinstance(max_age, bool) or not isinstance(max_age, int | float) or max_age < 60:
+        messages.append(
+            Error(
+                f"GENLOOK PHOTO_LINK_MAX_AGE is {max_age!r}.",
+                hint="Seconds a photo link stays valid: at least 60, so that Genlook can "
+                "fetch the photo (an hour by default).",
+                id="genlook.E064",
+            )
+        )
     if not genlook_settings.webhooks_on:
         messages.append(
             Warning(
