@@ -9,6 +9,7 @@ from .api import sharing as api_sharing
 from .api import views as api
 from .api.schema import StorefrontSchemaView
 from .views import javascript_catalog, privacy
+from .views.photo_link import photo_link
 from .views.shared import shared_image, shared_look
 from .views.webhooks import receive as webhook_receive
 
@@ -38,4 +39,6 @@ urlpatterns = [
     path("shared/<str:token>/image/", shared_image, name="shared-image"),
     # Genlook POSTs completions here (GENLOOK["WEBHOOKS"]); see docs/webhooks.md.
     path("webhooks/<str:token>/", webhook_receive, name="webhook"),
+    # The classic API fetches shoppers' photos here (signed, expiring links).
+    path("photos/<str:token>/", photo_link, name="photo-link"),
 ]

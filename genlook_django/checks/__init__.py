@@ -4,6 +4,7 @@ Importing this package registers every check (``GenlookConfig.ready`` does).
 """
 
 from .catalog import check_catalog_adapters, check_catalog_sample, check_product_sync
+from .classic import check_api_dialect
 from .core import check_genlook_settings
 from .sharing import check_sharing
 from .storefront import check_admin, check_storefront
@@ -12,6 +13,7 @@ from .webhooks import check_webhooks
 
 __all__ = [
     "check_admin",
+    "check_api_dialect",
     "check_catalog_adapters",
     "check_catalog_sample",
     "check_genlook_settings",

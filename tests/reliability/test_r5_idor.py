@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core import signing
 from django.http import HttpResponse
 from django.urls import reverse
 
@@ -84,6 +85,7 @@ def test_every_url_of_the_project_is_classified():
         "webhook",
         "shared",
         "shared-image",
+        "photo-link",
     }
 
 
@@ -297,6 +299,19 @@ def public_pages(a: Attack) -> None:
                         {404} if method in ("GET", "HEAD") else {403, 405},
                         a.all_secrets(),
                     )
+        # Photo links (docs/classic-api.md): guessed, or signed with anything but the
+        # project's key and salt, even naming a real photo's file, they are 404.
+        photo_files = list(ShopperPhoto.objects.values_list("file_name", flat=True)[:2])
+        forged = [signing.dumps(name, salt="another", compress=True) for name in photo_files]
+        for token in ["A" * 43, secrets.token_urlsafe(32), *forged]:
+            matrix.routes.add("genlook:photo-link")
+            for method in METHODS:
+                matrix.record(
+                    f"{actor.name}: {method} photo link (guessed or forged token)",
+                    actor.request(method, reverse("genlook:photo-link", args=[token])),
+                    {404} if method in ("GET", "HEAD") else {405},
+                    a.all_secrets(),
+                )
 
 
 def staff_urls(a: Attack) -> None:

@@ -29,6 +29,7 @@ GENLOOK_ROUTES = {
     "webhook": "token",  # a per-try-on secret token, for Genlook (docs/webhooks.md)
     "shared": "token",  # a share link's secret token: the look, for anyone holding it
     "shared-image": "token",
+    "photo-link": "token",  # a signed, expiring link to a photo, for the classic API
 }
 SHOP_ROUTES = {
     "catalog": "public",
