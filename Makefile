@@ -22,15 +22,18 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]" "$(DJANGO)"
 	@touch $(STAMP)
 
+# GENLOOK_API=classic make demo: the same shop speaking Genlook's classic API.
+DEMO_BASE_URL = http://127.0.0.1:$(PORT)/sandbox$(if $(filter classic,$(GENLOOK_API)),,/tryon/v1)
+
 ## Run the demo shop with the Genlook sandbox at http://127.0.0.1:$(PORT)
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	@# seed_demo also prints the sandbox's control token (made once in var/), with a curl line.
-	GENLOOK_BASE_URL="$${GENLOOK_BASE_URL:-http://127.0.0.1:$(PORT)/sandbox/tryon/v1}" \
+	GENLOOK_BASE_URL="$${GENLOOK_BASE_URL:-$(DEMO_BASE_URL)}" \
 		$(BIN)/python manage.py seed_demo --with-admin
 	@echo "Shop: http://127.0.0.1:$(PORT)/   Admin: http://127.0.0.1:$(PORT)/admin/ (admin / admin)"
 	@# The sandbox is served by the same server: on whatever PORT it listens on.
-	GENLOOK_BASE_URL="$${GENLOOK_BASE_URL:-http://127.0.0.1:$(PORT)/sandbox/tryon/v1}" \
+	GENLOOK_BASE_URL="$${GENLOOK_BASE_URL:-$(DEMO_BASE_URL)}" \
 	PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}" \
 		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 

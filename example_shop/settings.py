@@ -11,7 +11,8 @@ sandbox that this same server mounts under ``/sandbox/tryon/v1/``::
 Everything a real deployment changes comes from the environment: ``DJANGO_SECRET_KEY``,
 ``DJANGO_DEBUG``, ``DJANGO_ALLOWED_HOSTS``, ``CELERY_BROKER_URL`` (then run a worker),
 ``GENLOOK_API_KEY`` and ``GENLOOK_BASE_URL`` (the real API is
-``https://api.genlook.app/tryon/v1``), ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (the
+``https://api.genlook.app/tryon/v1``), ``GENLOOK_API=classic`` (Genlook's classic API),
+``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (the
 shared request budget and cache), ``GENLOOK_STORAGE=s3`` with ``AWS_*`` (django-storages).
 The whole list, and how to run gunicorn, the worker and beat: docs/deployment.md.
 """
@@ -188,9 +189,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = deploy.broker_transport_options()
 
 # -- Genlook -----------------------------------------------------------------------------
 
+# GENLOOK_API=classic speaks Genlook's classic API (docs/classic-api.md); the sandbox
+# mounted below serves it at /sandbox/, v1 at /sandbox/tryon/v1/.
+GENLOOK_API = os.environ.get("GENLOOK_API", "v1")
+_SANDBOX_URL = "http://127.0.0.1:8000/sandbox" + ("" if GENLOOK_API == "classic" else "/tryon/v1")
+
 GENLOOK = {
+    "API": GENLOOK_API,
     "API_KEY": os.environ.get("GENLOOK_API_KEY", "gk_sandbox_demo"),
-    "BASE_URL": os.environ.get("GENLOOK_BASE_URL", "http://127.0.0.1:8000/sandbox/tryon/v1"),
+    "BASE_URL": os.environ.get("GENLOOK_BASE_URL", _SANDBOX_URL),
     # Genlook fetches product images by URL: MEDIA_URL is relative, so say where the shop
     # is served. With the real API this must be reachable from the internet (or use S3).
     "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
@@ -202,6 +209,8 @@ GENLOOK = {
     "PHOTOS_STORAGE": "genlook_private",
     "RESULTS_STORAGE": "genlook_private",
     "KEEP_FOR_DAYS": 1,
+    # The name on a shared look's page (docs/widget.md, "Sharing a look").
+    "SHOP_NAME": "Lumen Atelier",
     # Every web process and worker shares one request budget per key (docs/settings.md).
     "RATE_LIMIT_REDIS_URL": REDIS_URL or None,
     # Genlook's default is 100 requests a minute per key; set these if yours was raised.
@@ -209,7 +218,8 @@ GENLOOK = {
     "RATE_PERIOD": float(os.environ.get("GENLOOK_RATE_PERIOD", "60")),
     # GENLOOK_WEBHOOKS=1: the sandbox POSTs completions to PUBLIC_BASE_URL (docs/webhooks.md).
     # webhook_url is not part of Genlook's v1 contract: it is never sent to the real API.
-    "WEBHOOKS": env_bool("GENLOOK_WEBHOOKS", False),
+    # The classic API's contract has it: there webhooks are on unless GENLOOK_WEBHOOKS=0.
+    "WEBHOOKS": env_bool("GENLOOK_WEBHOOKS", GENLOOK_API == "classic"),
     # Behind a proxy (nginx, a load balancer), REMOTE_ADDR is the proxy's: name the header
     # it sets (e.g. X-Forwarded-For), or every shopper shares one per-address quota.
     "CLIENT_IP_HEADER": os.environ.get("GENLOOK_CLIENT_IP_HEADER") or None,

@@ -12,11 +12,20 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
 OFFICIAL_BASE_URL = "https://api.genlook.app/tryon/v1"
+CLASSIC_BASE_URL = "https://api.genlook.app"
 
 DEFAULTS: dict[str, Any] = {
     # Credentials and endpoint.
     "API_KEY": None,
     "BASE_URL": OFFICIAL_BASE_URL,
+    # The dialect spoken: "v1", or "classic" (Genlook's classic API: Bearer, POST
+    # /v1/try-on with image URLs; see docs/classic-api.md). With "classic", BASE_URL left
+    # at v1's address means the classic one, https://api.genlook.app.
+    "API": "v1",
+    # Classic: seconds a shopper's photo link (genlook:photo-link) stays valid for Genlook
+    # to fetch, and try-ons sent per POST /v1/try-on/batch (1 to 100).
+    "PHOTO_LINK_MAX_AGE": 3600,
+    "CLASSIC_BATCH_SIZE": 50,
     # HTTP behaviour, in seconds.
     "CONNECT_TIMEOUT": 5.0,
     "READ_TIMEOUT": 30.0,
@@ -87,6 +96,12 @@ DEFAULTS: dict[str, Any] = {
     # (None: the app's own page, genlook:privacy).
     "CONSENT_VERSION": "1",
     "PRIVACY_URL": None,
+    # Share links to one look (docs/widget.md, "Sharing a look"): days a link works (never
+    # past the result's RETENTION_DAYS), links a try-on may have at once, and the shop's
+    # name on the shared page (None: the Sites framework's current site, else the host).
+    "SHARE_LINK_DAYS": 7,
+    "SHARE_LINKS_PER_TRY_ON": 5,
+    "SHOP_NAME": None,
     # Quotas: (count, seconds) per shopper, and try-ons per rolling 24 hours for the shop.
     "UPLOAD_QUOTA": (10, 300),
     "TRY_ON_QUOTA": (50, 7 * 24 * 3600),
@@ -141,8 +156,8 @@ DEFAULTS: dict[str, Any] = {
     # -- Webhooks and the reconciler (see docs/webhooks.md) --
     # Ask Genlook to POST completions to PUBLIC_BASE_URL + a per-try-on URL (needs
     # PUBLIC_BASE_URL). Results never depend on webhooks alone: polling and the reconciler
-    # still run.
-    "WEBHOOKS": False,
+    # still run. None: on with the classic API (its contract has webhook_url), off with v1.
+    "WEBHOOKS": None,
     # When set, every delivery must also carry a valid Genlook-Signature (HMAC-SHA256 of
     # "<timestamp>.<body>"); list several secrets to rotate one without losing deliveries.
     "WEBHOOK_SIGNING_SECRETS": [],
@@ -191,6 +206,26 @@ class GenlookSettings:
                 f'e.g. GENLOOK = {{"{name}": ...}}.'
             )
         return value
+
+    @property
+    def classic(self) -> bool:
+        """Whether the classic API is spoken (``API = "classic"``)."""
+        return self.API == "classic"
+
+    @property
+    def api_base_url(self) -> str:
+        """Where the client sends its calls: ``BASE_URL``, except that with the classic API
+        v1's default address stands for the classic one."""
+        base = str(self.BASE_URL or OFFICIAL_BASE_URL)
+        if self.classic and base.rstrip("/") == OFFICIAL_BASE_URL:
+            return CLASSIC_BASE_URL
+        return base
+
+    @property
+    def webhooks_on(self) -> bool:
+        """``WEBHOOKS``, or when left at None, whether the classic API is spoken."""
+        value = self.WEBHOOKS
+        return self.classic if value is None else bool(value)
 
     def unknown_keys(self) -> list[str]:
         return sorted(set(self._user_settings()) - set(DEFAULTS))

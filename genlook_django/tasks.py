@@ -9,7 +9,7 @@ from typing import Any
 
 from celery import shared_task
 
-from genlook_django.services import batches, catalog
+from genlook_django.services import batches, catalog, classic_batches
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import erasure, reconcile, results, submission
 
@@ -98,6 +98,8 @@ def retry_failed_products(max_failures: int | None = None) -> int:
     """Enqueue a sync of the products whose last failure was transient, while they have
     failed fewer than ``max_failures`` times in a row (see ``catalog.enqueue_failed``).
     Schedule it with Celery beat if you like."""
+    if genlook_settings.classic:  # no catalog at Genlook (manage.py check says so, W060)
+        return 0
     return catalog.enqueue_failed(max_failures)
 
 
@@ -157,8 +159,20 @@ def submit_try_on(self, try_on_id: int) -> str:
             raise
         raise self.retry(exc=exc, countdown=_submit_backoff(self.request.retries)) from exc
     if outcome == "poll" and not eager:
-        jobs.enqueue("genlook.poll_try_on", try_on_id, countdown=_poll_countdown(0))
+        jobs.enqueue("genlook.poll_try_on", try_on_id, countdown=_first_poll(try_on_id))
     return outcome
+
+
+# With the classic API the webhook is the result's way in: the poll, a fallback, waits more.
+WEBHOOK_FIRST_POLL = 20.0
+
+
+def _first_poll(try_on_id: int) -> float:
+    if genlook_settings.classic and (
+        TryOn.objects.filter(pk=try_on_id).exclude(webhook_token_hash="").exists()
+    ):
+        return WEBHOOK_FIRST_POLL
+    return _poll_countdown(0)
 
 
 @shared_task(bind=True, acks_late=True, name="genlook.poll_try_on", max_retries=None)
@@ -306,9 +320,29 @@ def start_batch(self, job_id: int) -> int:
         if eager or not exc.is_transient:
             raise
         raise self.retry(exc=exc, countdown=_submit_backoff(self.request.retries)) from exc
+    if genlook_settings.classic:  # POST /v1/try-on/batch, CLASSIC_BATCH_SIZE at a time
+        return _start_classic_batch(self, job_id, eager)
     for item_id in item_ids:
         jobs.enqueue("genlook.run_batch_item", item_id)
     return len(item_ids)
+
+
+def _start_classic_batch(task: Any, job_id: int, eager: bool) -> int:
+    try:
+        classic_batches.submit(job_id, client=get_client(max_retries=1) if eager else None)
+    except GenlookError as exc:
+        if eager or not exc.is_transient:
+            raise
+        raise task.retry(exc=exc, countdown=_submit_backoff(task.request.retries)) from exc
+    pending = list(
+        BatchItem.objects.filter(job_id=job_id, state=BatchItem.State.PENDING).values_list(
+            "pk", flat=True
+        )
+    )
+    if not eager:  # eagerly, the admin's progress page or genlook_batch --wait polls
+        for item_id in pending:
+            jobs.enqueue("genlook.poll_batch_item", item_id, countdown=_poll_countdown(0))
+    return len(pending)
 
 
 @shared_task(bind=True, acks_late=True, name="genlook.run_batch_item", max_retries=5)

@@ -41,6 +41,14 @@ def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
     return True if inside else None
 
 
+# Held by the live server around each request that may use the database; a test that
+# makes its own requests meanwhile (with the test client) takes it too.
+LIVE_SERVER_LOCK = threading.Lock()
+# Files served without the database: Genlook (the sandbox) fetches them while a request
+# that holds the lock waits for its answer (a classic create fetches the photo link).
+_NO_DATABASE_PATHS = ("/media/", "/genlook/photos/")
+
+
 class _OneRequestAtATimeServer(ThreadedWSGIServer):
     """The live server shares the test's in-memory SQLite connection with its request
     threads; a browser loading several images at once would use that one connection from
@@ -49,10 +57,10 @@ class _OneRequestAtATimeServer(ThreadedWSGIServer):
     """
 
     def set_app(self, wsgi_app):
-        lock = threading.Lock()
-
         def one_at_a_time(environ, start_response):
-            with lock:
+            if environ.get("PATH_INFO", "").startswith(_NO_DATABASE_PATHS):
+                return wsgi_app(environ, start_response)
+            with LIVE_SERVER_LOCK:
                 return wsgi_app(environ, start_response)
 
         super().set_app(one_at_a_time)

@@ -26,6 +26,7 @@ from genlook_django.conf import genlook_settings
 from genlook_django.models import CreditSnapshot, TryOn
 from genlook_django.services import credits
 
+from . import dialect
 from .charts import Series, bar_chart, line_chart
 
 TOP_UP_URL = "https://platform.genlook.app/topup"
@@ -154,6 +155,7 @@ class CreditsAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        dialect.warn_if_unavailable(request, "credits")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -177,6 +179,8 @@ class CreditsAdmin(admin.ModelAdmin):
     def _refresh(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if dialect.unavailable("credits"):  # the page's banner says why
+            return HttpResponseRedirect(self._dashboard_url())
         balance = credits.get_balance(refresh=True)
         if balance.error:
             messages.error(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from genlook_django import jobs
+from genlook_django.admin import dialect
 from genlook_django.admin.mixins import ExactIdSearchMixin, NoBulkDeleteMixin
 from genlook_django.models import SyncedProduct
 from genlook_django.services import catalog
@@ -82,6 +83,20 @@ class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
         (_("Image audit"), {"fields": ["images_checked_at", "image_issues_list"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
+
+    # What the classic API cannot do (no catalog at Genlook): only the image audit is left.
+    GENLOOK_ACTIONS = ("sync_now", "delete_at_genlook", "refresh_from_genlook")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        if dialect.unavailable("products"):
+            for name in self.GENLOOK_ACTIONS:
+                actions.pop(name, None)
+        return actions
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        dialect.warn_if_unavailable(request, "products")
+        return super().changelist_view(request, extra_context)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]

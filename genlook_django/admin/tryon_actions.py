@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from genlook_django.admin import dialect
 from genlook_django.models import TryOn
 from genlook_django.services import retention
 from genlook_django.services.tryons import quotas, start
@@ -107,10 +108,23 @@ class TryOnActionsMixin:
             "selected": request.POST.getlist(ACTION_CHECKBOX_NAME)[:1],
         }
         request.current_app = self.admin_site.name
+        dialect.warn_if_unavailable(request, "erasure")
         return TemplateResponse(request, "admin/genlook/tryon/erase_shopper.html", context)
 
     def _erase(self, request: HttpRequest, keys: list[str]) -> None:
         reports = [retention.erase_shopper(key) for key in keys]
+        if dialect.warn_if_unavailable(request, "erasure"):  # nothing to ask of Genlook
+            self.message_user(
+                request,
+                _("%(shoppers)d shopper(s) erased here (try-ons: %(try_ons)d, photos: %(photos)d).")
+                % {
+                    "shoppers": len(reports),
+                    "try_ons": sum(r.try_ons for r in reports),
+                    "photos": sum(r.photos for r in reports),
+                },
+                messages.SUCCESS,
+            )
+            return
         self.message_user(
             request,
             ngettext(

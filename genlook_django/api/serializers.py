@@ -35,7 +35,8 @@ class TryOnCreateSerializer(serializers.Serializer):
     consent = serializers.BooleanField(
         required=False,
         default=False,
-        help_text="The shopper agreed to the use of their photo (must be true).",
+        help_text="The shopper agreed to the use of their photo (must be true, unless "
+        "this session already agreed to the current consent version).",
     )
 
 
@@ -82,6 +83,14 @@ class MeSerializer(serializers.Serializer):
     photo = PhotoSerializer(allow_null=True, help_text="The last photo, offered for reuse.")
     available = serializers.BooleanField(help_text="False while try-on is paused.")
     consent_version = serializers.CharField()
+    consent_given = serializers.BooleanField(
+        help_text="This session already agreed to the current consent version."
+    )
+    look = TryOnSerializer(
+        allow_null=True,
+        help_text="With ?product=: the shopper's latest finished try-on of it, its result "
+        "still kept (RETENTION_DAYS).",
+    )
 
 
 def _url(request: Any, name: str, public_id: Any) -> str:

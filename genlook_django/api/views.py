@@ -33,8 +33,10 @@ from genlook_django.conf import genlook_settings
 from genlook_django.models import ShopperPhoto, TryOn
 from genlook_django.services import files
 from genlook_django.services.tryons import (
+    consent,
     erasure,
     intake,
+    looks,
     photos,
     quotas,
     results,
@@ -138,19 +140,33 @@ def _stream(storage: Any, name: str, *, filename: str, download: bool) -> FileRe
 class MeView(StorefrontView):
     @extend_schema(
         summary="The shopper's try-on context",
-        description="Whether try-on is available now, the consent version, and the "
-        "shopper's last photo (offered for reuse). Sets the CSRF cookie.",
+        description="Whether try-on is available now, the consent version (and whether "
+        "this session agreed to it), the shopper's last photo (offered for reuse) and, "
+        "with `?product=`, their latest finished look for that product (shown again "
+        "without a new try-on). Sets the CSRF cookie.",
+        parameters=[
+            OpenApiParameter(
+                "product",
+                OpenApiTypes.STR,
+                required=False,
+                description='A product as the widget names it ("shop.product:12").',
+            )
+        ],
         responses=MeSerializer,
         tags=["storefront"],
     )
     def get(self, request: Request) -> Response:
         key = self.shopper_key(request)
         photo = start.last_photo(key) if key else None
+        reference = request.query_params.get("product") or ""
+        look = looks.latest_look(key, reference) if reference else None
         return Response(
             {
                 "photo": photo_data(request, photo) if photo else None,
                 "available": start.credits_paused_until() is None,
                 "consent_version": str(genlook_settings.CONSENT_VERSION),
+                "consent_given": consent.given(request._request),
+                "look": try_on_data(request, look) if look else None,
             }
         )
 
@@ -189,8 +205,8 @@ class TryOnListView(StorefrontView):
     @extend_schema(
         summary="Start a try-on",
         description="Multipart: a `photo`, or `reuse_photo=true`; the `product`; "
-        "`consent=true`. Answers 202 with the try-on, usually `pending`: follow it with "
-        "GET /tryons/{id}/.",
+        "`consent=true` (needed once per session and consent version). Answers 202 with "
+        "the try-on, usually `pending`: follow it with GET /tryons/{id}/.",
         request={"multipart/form-data": TryOnCreateSerializer},
         responses={202: TryOnSerializer, **ERRORS},
         tags=["storefront"],
@@ -205,7 +221,7 @@ class TryOnListView(StorefrontView):
             try_on = start.start(
                 shopper_key=self.shopper_key(request, create=True),
                 product=product,
-                consent=data["consent"],
+                consent=data["consent"] or consent.given(request._request),
                 photo_file=data.get("photo"),
                 reuse_photo=data["reuse_photo"],
                 client_ip=quotas.client_ip(request._request),
@@ -222,6 +238,7 @@ class TryOnListView(StorefrontView):
                 status.HTTP_429_TOO_MANY_REQUESTS,
                 retry_after=exc.retry_after,
             )
+        consent.remember(request._request)  # the next products need no new tick
         return Response(try_on_data(request, try_on), status=status.HTTP_202_ACCEPTED)
 
 

@@ -6,9 +6,16 @@ from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
-from genlook_django.conf import DEFAULTS, OFFICIAL_BASE_URL, genlook_settings
+from genlook_django.conf import CLASSIC_BASE_URL, DEFAULTS, OFFICIAL_BASE_URL, genlook_settings
 
 from .addresses import points_at_sandbox
+
+
+def _official_urls() -> tuple[str, ...]:
+    # With the classic API, its own address is official too (docs/classic-api.md).
+    if genlook_settings.classic:
+        return (OFFICIAL_BASE_URL, CLASSIC_BASE_URL)
+    return (OFFICIAL_BASE_URL,)
 
 
 @register(Tags.compatibility)
@@ -53,7 +60,7 @@ def check_genlook_settings(app_configs=None, **kwargs):
                 id="genlook.W001",
             )
         )
-    elif not settings.DEBUG and base_url.rstrip("/") != OFFICIAL_BASE_URL:
+    elif not settings.DEBUG and base_url.rstrip("/") not in _official_urls():
         messages.append(
             Warning(
                 f"Genlook BASE_URL is {base_url!r}, not the official API, while DEBUG is False.",

@@ -38,9 +38,10 @@ def check_webhooks(app_configs=None, **kwargs):
                 id="genlook.W013",
             )
         )
-    if not genlook_settings.WEBHOOKS:
+    if not genlook_settings.webhooks_on:
         return messages
-    if str(genlook_settings.BASE_URL).rstrip("/") == OFFICIAL_BASE_URL:
+    v1_official = str(genlook_settings.BASE_URL).rstrip("/") == OFFICIAL_BASE_URL
+    if v1_official and not genlook_settings.classic:
         messages.append(
             Warning(
                 "GENLOOK WEBHOOKS is on, but Genlook's v1 API takes no webhook_url: no "

@@ -1,6 +1,9 @@
-"""A typed client for the Genlook Try-On API v1. Imports nothing from Django."""
+"""A typed client for the Genlook Try-On API (v1, or the classic dialect). Imports nothing
+from Django."""
 
-from .client import DEFAULT_BASE_URL, KEEP, GenlookClient, local_budget
+from .classic import CATEGORIES as CLASSIC_CATEGORIES
+from .classic import CLASSIC_BASE_URL, CLASSIC_SANDBOX_BASE_URL, BatchEntry, batch_entries
+from .client import DEFAULT_BASE_URL, DIALECTS, KEEP, GenlookClient, local_budget
 from .errors import (
     AuthenticationError,
     GenerationFailedError,
@@ -16,6 +19,7 @@ from .errors import (
     RateLimitedError,
     ServerError,
     TransportError,
+    UnsupportedFeatureError,
     ValidationError,
 )
 from .inputs import (
@@ -30,9 +34,14 @@ from .transport import DownloadTooLarge, RateBudgetTimeout
 from .types import Generation, GenerationStatus, Product, ProductImage, ProductPage, UploadedImage
 
 __all__ = [
+    "CLASSIC_BASE_URL",
+    "CLASSIC_CATEGORIES",
+    "CLASSIC_SANDBOX_BASE_URL",
     "DEFAULT_BASE_URL",
+    "DIALECTS",
     "KEEP",
     "AuthenticationError",
+    "BatchEntry",
     "DownloadTooLarge",
     "Generation",
     "GenerationFailedError",
@@ -63,7 +72,9 @@ __all__ = [
     "ServerError",
     "TransportError",
     "Unlimited",
+    "UnsupportedFeatureError",
     "UploadedImage",
     "ValidationError",
+    "batch_entries",
     "local_budget",
 ]

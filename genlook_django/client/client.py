@@ -1,4 +1,5 @@
-"""``GenlookClient``: every endpoint of the Genlook Try-On API v1."""
+"""``GenlookClient``: every endpoint of the Genlook Try-On API v1, or the same methods
+spoken in the classic API's dialect (``api="classic"``, ``classic.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from urllib.parse import quote
 
 from genlook_django import __version__
 
-from . import inputs
+from . import classic, inputs
 from .errors import (
     GenerationFailedError,
     GenerationWaitTimeout,
@@ -24,6 +25,7 @@ from .transport import RetryPolicy, Transport, download
 from .types import Generation, Product, ProductPage, UploadedImage
 
 DEFAULT_BASE_URL = "https://api.genlook.app/tryon/v1"
+DIALECTS = ("v1", "classic")
 
 
 class _Keep:
@@ -56,13 +58,18 @@ class GenlookClient:
     >>> photo = client.upload_image(open("me.jpg", "rb"), external_user_id="shopper-1")
     >>> generation = client.create_try_on(product="shirt-42", person=photo)
     >>> client.wait_for_generation(generation.id).result_image_url
+
+    ``api="classic"`` speaks the classic API (``https://api.genlook.app``, Bearer): the
+    person and the garment go as URLs (``InlineProduct(..., images=[url], category=...)``),
+    and what that API lacks raises ``UnsupportedFeatureError``.
     """
 
     def __init__(
         self,
         api_key: str,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        api: str = "v1",
+        base_url: str | None = None,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         sync_timeout: float = 100.0,
@@ -79,6 +86,11 @@ class GenlookClient:
     ) -> None:
         if not api_key:
             raise ValueError("GenlookClient needs an api_key.")
+        if api not in DIALECTS:
+            raise ValueError(f"GenlookClient api must be one of {DIALECTS}, not {api!r}.")
+        self.api = api
+        if base_url is None:
+            base_url = classic.CLASSIC_BASE_URL if api == "classic" else DEFAULT_BASE_URL
         self.sync_timeout = sync_timeout
         self.download_timeout = download_timeout  # seconds for a whole download; None: no cap
         self._sleep = sleep
@@ -92,14 +104,25 @@ class GenlookClient:
             rate_limiter=rate_limiter or local_budget(api_key, rate_limit, rate_period),
             rate_wait_timeout=rate_wait_timeout,
             sleep=sleep,
+            bearer=api == "classic",
         )
+        self._classic = classic.ClassicCalls(self._transport) if api == "classic" else None
 
     @property
     def base_url(self) -> str:
         return self._transport.base_url
 
     def __repr__(self) -> str:  # never shows the key
-        return f"<GenlookClient {self.base_url}>"
+        return f"<GenlookClient {self.api} {self.base_url}>"
+
+    def supports(self, feature: str) -> bool:
+        """Whether this dialect has ``feature``: ``uploads``, ``products``, ``customers``,
+        ``credits``, ``sync`` (v1 only), ``batch``, ``webhook_url`` (classic only)."""
+        return feature in classic.FEATURES[self.api]
+
+    def _require(self, feature: str) -> None:
+        if not self.supports(feature):
+            raise classic.unsupported(feature)
 
     # Images ---------------------------------------------------------------------------
 
@@ -112,6 +135,7 @@ class GenlookClient:
         keep_for_days: int | None = None,
     ) -> UploadedImage:
         """Upload a person photo once; its ``image_id`` serves any number of try-ons."""
+        self._require("uploads")
         image = inputs.read_image_file(file)
         form = {"crop": "true" if crop else "false"}
         if external_user_id is not None:
@@ -139,7 +163,11 @@ class GenlookClient:
 
         Never re-sent after a read timeout or a lost connection: it may have been accepted
         and charged. Such a failure raises ``TransportError`` with ``request_sent=True``.
+        In the classic dialect only the product, the person and ``webhook_url`` are sent
+        (it has no user id, watermark or retention fields).
         """
+        if self._classic is not None:
+            return self._classic.create(product, person, webhook_url)
         body = inputs.try_on_body(
             product,
             person,
@@ -164,8 +192,11 @@ class GenlookClient:
         """Start a generation and let Genlook hold the request until it finishes.
 
         Genlook answers 200 with the finished generation, or 202 when it is still running
-        (the returned generation is then ``PENDING``/``PROCESSING``: poll it).
+        (the returned generation is then ``PENDING``/``PROCESSING``: poll it). The classic
+        API cannot hold a request: there the generation comes back ``PROCESSING``.
         """
+        if self._classic is not None:
+            return self._classic.create(product, person, webhook_url)
         body = inputs.try_on_body(
             product,
             person,
@@ -192,6 +223,8 @@ class GenlookClient:
         )
 
     def get_generation(self, generation_id: str) -> Generation:
+        if self._classic is not None:
+            return self._classic.get(generation_id)
         reply = self._transport.request("GET", f"generations/{quote(generation_id, safe='')}")
         return Generation.from_json(reply.body)
 
@@ -246,6 +279,7 @@ class GenlookClient:
         """Create or partially update a catalog product (kept forever unless
         ``valid_for_days``; ``None`` restores "forever"; left out keeps the current value).
         ``images`` replaces the whole list when given."""
+        self._require("products")
         parts = inputs.Parts()
         body: dict[str, Any] = {"externalId": external_id}
         if title is not None:
@@ -262,10 +296,12 @@ class GenlookClient:
         return Product.from_json(reply.body)
 
     def get_product(self, external_id: str) -> Product:
+        self._require("products")
         reply = self._transport.request("GET", f"products/{quote(external_id, safe='')}")
         return Product.from_json(reply.body)
 
     def list_products_page(self, *, cursor: str | None = None, limit: int = 50) -> ProductPage:
+        self._require("products")
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
@@ -282,22 +318,28 @@ class GenlookClient:
             cursor = page.next_cursor
 
     def delete_product(self, external_id: str) -> None:
+        self._require("products")
         self._transport.request("DELETE", f"products/{quote(external_id, safe='')}")
 
     # Account and customers -------------------------------------------------------------
 
     def get_credits(self) -> int:
+        self._require("credits")
         return int(self._transport.request("GET", "account/credits").body["creditBalance"])
 
     def delete_customer(self, customer_id: str) -> None:
         """GDPR erasure of everything stored for an ``external_user_id`` (idempotent)."""
+        self._require("customers")
         self._transport.request("DELETE", f"customers/{quote(customer_id, safe='')}")
 
     def extensions(self) -> frozenset[str]:
         """Request fields beyond the v1 contract that this endpoint declares it accepts:
         ``GET`` on the API root answering ``{"extensions": [...]}``. The sandbox declares
         ``webhook_url``; an endpoint that declares nothing (or fails to answer) accepts
-        nothing beyond the contract. A failure to reach it (network, 5xx, 429) is raised."""
+        nothing beyond the contract. A failure to reach it (network, 5xx, 429) is raised.
+        In the classic dialect ``webhook_url`` is part of the contract: nothing is asked."""
+        if self._classic is not None:
+            return frozenset({"webhook_url"})
         try:
             body = self._transport.request("GET", "").body
         except GenlookAPIError as exc:
@@ -308,6 +350,20 @@ class GenlookClient:
         if not isinstance(declared, list):
             return frozenset()
         return frozenset(name for name in declared if isinstance(name, str))
+
+    def create_batch(
+        self,
+        requests: Sequence[tuple[inputs.ProductInput, inputs.PersonInput]],
+        *,
+        webhook_url: str | None = None,
+    ) -> list[classic.BatchEntry]:
+        """Classic only: ``POST /v1/try-on/batch``, up to 100 ``(product, person)`` pairs in
+        one request (one credit per accepted entry, one request of the rate limit). One
+        ``BatchEntry`` per pair, in order: its generation, or the error that rejected it.
+        Never re-sent once it may have reached Genlook."""
+        if self._classic is None:
+            raise classic.unsupported("batch")
+        return self._classic.batch(requests, webhook_url)
 
     # Plumbing --------------------------------------------------------------------------
 

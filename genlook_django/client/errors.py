@@ -1,6 +1,7 @@
-"""Typed errors for the Genlook v1 API.
+"""Typed errors for the Genlook API, in either dialect.
 
-Every error body is ``{code, message, status}`` (plus ``details`` for validation). Callers
+A v1 error body is ``{code, message, status}`` (plus ``details`` for validation); a classic
+one nests ``{code, message, details}`` under ``error``, with ``details`` an object. Callers
 branch on the class or on ``code``; an unknown code keeps its raw value and falls back to the
 family its HTTP status belongs to.
 """
@@ -143,6 +144,16 @@ class GenlookTimeoutError(TransportError):
     """The connection or the read timed out."""
 
 
+class UnsupportedFeatureError(GenlookError):
+    """The API dialect in use has no such endpoint (the classic API has no products
+    catalog, no customer erasure, no credits endpoint); ``feature`` names it. Raised
+    before anything is sent."""
+
+    def __init__(self, feature: str, message: str) -> None:
+        super().__init__(message, code="UNSUPPORTED_FEATURE")
+        self.feature = feature
+
+
 class GenerationWaitTimeout(GenlookError):
     """``wait_for_generation`` gave up before the generation finished."""
 
@@ -207,6 +218,10 @@ def error_from_response(status: int, body: Any, headers: Mapping[str, str]) -> G
         raw_details = payload.get("details")
         if isinstance(raw_details, list):
             details = [d for d in raw_details if isinstance(d, dict)]
+        elif isinstance(raw_details, dict) and raw_details:
+            # The classic API's details are one object; its "field" is v1's "path".
+            field = raw_details.get("field")
+            details = [{**raw_details, "path": field} if isinstance(field, str) else raw_details]
     if not message:
         message = f"Genlook answered HTTP {status}."
     cls = error_class_for(status, code)

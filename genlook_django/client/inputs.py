@@ -42,6 +42,7 @@ class InlineProduct:
     title: str | None = None
     description: str | None = None
     images: Sequence[ProductImageInput] = ()
+    category: str | None = None  # the classic API's garment category (v1 infers it)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class OneShotProduct:
     title: str | None = None
     description: str | None = None
     images: Sequence[ProductImageInput] = ()
+    category: str | None = None  # the classic API's garment category (v1 infers it)
 
 
 ProductInput = Union[str, ProductReference, InlineProduct, OneShotProduct]  # noqa: UP007

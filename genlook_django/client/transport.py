@@ -118,10 +118,16 @@ class Transport:
         rate_limiter: RateLimiter,
         rate_wait_timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        bearer: bool = False,
     ) -> None:
         # A key pasted or read from a file often ends with a line break: not part of it.
         self._api_key = SecretStr(api_key.strip())
         self._api_key_sendable = bool(_API_KEY.fullmatch(self._api_key))
+        # v1 reads x-api-key; the classic API reads Authorization: Bearer (and nothing else).
+        if bearer:
+            self._auth = {"Authorization": SecretStr(f"Bearer {self._api_key}")}
+        else:
+            self._auth = {"x-api-key": self._api_key}
         self.base_url = base_url.rstrip("/")
         self._user_agent = user_agent
         self.connect_timeout = connect_timeout
@@ -234,7 +240,7 @@ class Transport:
             response = self.session.request(
                 method,
                 url,
-                headers={"x-api-key": self._api_key},
+                headers=self._auth,
                 json=json_body,
                 data=form,
                 files=files,

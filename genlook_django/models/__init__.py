@@ -5,6 +5,7 @@ from .batches import BatchItem, BatchJob, BatchPhoto
 from .catalog import SyncedProduct
 from .credits import CreditAlert, CreditSnapshot
 from .funnel import FunnelEvent
+from .sharing import ShareLink
 from .shoppers import ErasureDebt, ShopperAlias, UsageRecord
 from .tryons import ShopperPhoto, TryOn
 from .watermark import WatermarkSettings
@@ -18,6 +19,7 @@ __all__ = [
     "CreditSnapshot",
     "ErasureDebt",
     "FunnelEvent",
+    "ShareLink",
     "ShopperAlias",
     "ShopperPhoto",
     "SyncedProduct",

@@ -15,6 +15,9 @@ a worker the task holds ``/try-on/sync``; run eagerly (no worker) it uses ``/try
 ``poll_through`` (the admin's progress page) or ``wait`` (the command) asks for the
 results.
 
+With the classic API the items go in ``POST /v1/try-on/batch`` requests instead
+(``classic_batches``), then are polled the same way.
+
 ``genlook_batch`` runs a job in its own threads (``run_in_process``) or hands it to the
 workers. Results are a gallery per product (``gallery``); ``use_as_catalog_image`` copies
 one into the field the product's adapter names (``catalog_image_field``).
@@ -41,7 +44,7 @@ from genlook_django import jobs
 from genlook_django.client import GenlookClient, GenlookError
 from genlook_django.conf import genlook_settings
 from genlook_django.models import BatchItem, BatchJob, BatchPhoto
-from genlook_django.services import files
+from genlook_django.services import classic_batches, files
 from genlook_django.services.catalog import registry
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import photos, results, submission, uploads
@@ -262,6 +265,13 @@ def run_in_process(
     for failed in BatchItem.objects.filter(job=job, state=State.FAILED):
         if on_item:  # already, e.g. a photo Genlook refused
             on_item(failed)
+    if genlook_settings.classic:  # POST /v1/try-on/batch: no per-item creates
+        ids = []
+        failed_before = set(job.items.filter(state=State.FAILED).values_list("pk", flat=True))
+        classic_batches.submit(job.pk, client=client)
+        for failed in job.items.filter(state=State.FAILED).exclude(pk__in=failed_before):
+            if on_item:
+                on_item(failed)
     threaded = workers > 1 and connection.vendor != "sqlite"
 
     def one(item_id: int) -> None:

@@ -66,7 +66,10 @@ def _cache_key() -> str:
 def get_balance(*, refresh: bool = False, client: GenlookClient | None = None) -> Balance:
     """The balance: from the cache unless ``refresh``, else from Genlook (which stores a
     snapshot and checks the threshold). Never raises for Genlook's sake: a failed fetch
-    returns the last snapshot with ``error`` set."""
+    returns the last snapshot with ``error`` set. The classic API has no credits endpoint:
+    there nothing is asked and ``error`` says so."""
+    if genlook_settings.classic:
+        return Balance(None, None, error="The classic Genlook API has no credits endpoint.")
     key = _cache_key()
     if not refresh:
         cached = cache.get(key)

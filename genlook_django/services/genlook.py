@@ -1,4 +1,4 @@
-"""The Genlook client configured from ``settings.GENLOOK``."""
+"""The Genlook client configured from ``settings.GENLOOK`` (``API`` picks the dialect)."""
 
 from __future__ import annotations
 
@@ -38,9 +38,11 @@ def get_client(
         connect_timeout = genlook_settings.CONNECT_TIMEOUT
     if read_timeout is None:
         read_timeout = genlook_settings.READ_TIMEOUT
+    api, base_url = genlook_settings.API, genlook_settings.api_base_url
     config = (
         api_key,
-        genlook_settings.BASE_URL,
+        api,
+        base_url,
         connect_timeout,
         read_timeout,
         genlook_settings.SYNC_TIMEOUT,
@@ -60,7 +62,8 @@ def get_client(
         if client is None:
             client = _clients[config] = GenlookClient(
                 api_key,
-                base_url=genlook_settings.BASE_URL,
+                api=api,
+                base_url=base_url,
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
                 sync_timeout=genlook_settings.SYNC_TIMEOUT,

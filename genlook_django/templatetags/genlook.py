@@ -13,6 +13,7 @@ never rendered: the page only knows the storefront API's URLs and a CSRF token.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 from typing import Any
 
@@ -27,7 +28,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from genlook_django.conf import genlook_settings
 from genlook_django.services import catalog
-from genlook_django.services.tryons import status_wait
+from genlook_django.services.tryons import photos, status_wait, upload_rules
 
 logger = logging.getLogger("genlook_django.widget")
 register = template.Library()
@@ -130,6 +131,8 @@ def genlook_tryon_button(
             "csrf_header": _csrf_header(),
             "csrf_cookie": settings.CSRF_COOKIE_NAME if use_cookie else "",
             "max_bytes": int(genlook_settings.PHOTO_MAX_BYTES),
+            # The checks made before any upload, with the server's own messages.
+            "checks": json.dumps(upload_rules.browser_checks(heif=photos.heif_supported())),
             "client_edge": min(4096, max(1024, 2 * int(genlook_settings.PHOTO_LONG_EDGE))),
             # Each status request waits up to this many seconds for a change (?wait=).
             "status_wait": f"{status_wait.max_wait():g}",

@@ -23,6 +23,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
             "consent_version": genlook_settings.CONSENT_VERSION,
             "keep_for_days": genlook_settings.KEEP_FOR_DAYS,
             "reuse_days": genlook_settings.PHOTO_REUSE_DAYS,
+            "share_days": share_days(),
             # RETENTION_DAYS: when genlook_purge deletes photos and results (None: never).
             "retention_days": (
                 math.ceil(genlook_settings.RETENTION_DAYS)
@@ -31,6 +32,14 @@ def privacy(request: HttpRequest) -> HttpResponse:
             ),
         },
     )
+
+
+def share_days() -> int:
+    """Days a share link works at most: SHARE_LINK_DAYS, never past RETENTION_DAYS."""
+    days = float(genlook_settings.SHARE_LINK_DAYS)
+    if genlook_settings.RETENTION_DAYS is not None:
+        days = min(days, float(genlook_settings.RETENTION_DAYS))
+    return math.ceil(days)
 
 
 # The widget's strings, in the request's language (LocaleMiddleware, the language cookie):

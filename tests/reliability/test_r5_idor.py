@@ -25,10 +25,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core import signing
 from django.http import HttpResponse
 from django.urls import reverse
 
-from genlook_django.models import ErasureDebt, FunnelEvent, ShopperPhoto, TryOn, UsageRecord
+from genlook_django.models import (
+    ErasureDebt,
+    FunnelEvent,
+    ShareLink,
+    ShopperPhoto,
+    TryOn,
+    UsageRecord,
+)
 from genlook_django.services import files
 from tests.support.storefront import TRY_ONS, product_ref
 
@@ -68,7 +76,17 @@ def test_every_url_of_the_project_is_classified():
     assert not unclassified, "classify these URLs in inputs/routes.py: " + ", ".join(unclassified)
     # The storefront's object ids are all owner-checked.
     with_ids = {r.name for r in routes if r.namespace == "genlook" and r.params}
-    assert with_ids == {"tryon-detail", "tryon-result", "photo-detail", "webhook"}
+    assert with_ids == {
+        "tryon-detail",
+        "tryon-result",
+        "photo-detail",
+        "tryon-shares",
+        "share",
+        "webhook",
+        "shared",
+        "shared-image",
+        "photo-link",
+    }
 
 
 def victims_state(victims: list[Victim], sandbox) -> dict[str, Any]:
@@ -96,6 +114,11 @@ def victims_state(victims: list[Victim], sandbox) -> dict[str, Any]:
             ErasureDebt.objects.filter(shopper_key__in=keys).values_list("shopper_key", flat=True)
         ),
         "funnel": sorted(FunnelEvent.objects.filter(shopper_key__in=keys).values_list("kind")),
+        "share_links": sorted(
+            ShareLink.objects.filter(try_on__shopper_key__in=keys).values_list(
+                "public_id", "token_hash", "expires_at"
+            )
+        ),
         "files": stored,
         "erasures_at_genlook": [
             sum(
@@ -270,6 +293,28 @@ def public_pages(a: Attack) -> None:
                     {404} if method == "POST" else {405},
                     a.all_secrets(),
                 )
+            for name in ("shared", "shared-image"):  # a share link's token, guessed
+                matrix.routes.add(f"genlook:{name}")
+                for method in METHODS:
+                    matrix.record(
+                        f"{actor.name}: {method} {name} (guessed token)",
+                        actor.request(method, reverse(f"genlook:{name}", args=[token])),
+                        {404} if method in ("GET", "HEAD") else {403, 405},
+                        a.all_secrets(),
+                    )
+        # Photo links (docs/classic-api.md): guessed, or signed with anything but the
+        # project's key and salt, even naming a real photo's file, they are 404.
+        photo_files = list(ShopperPhoto.objects.values_list("file_name", flat=True)[:2])
+        forged = [signing.dumps(name, salt="another", compress=True) for name in photo_files]
+        for token in ["A" * 43, secrets.token_urlsafe(32), *forged]:
+            matrix.routes.add("genlook:photo-link")
+            for method in METHODS:
+                matrix.record(
+                    f"{actor.name}: {method} photo link (guessed or forged token)",
+                    actor.request(method, reverse("genlook:photo-link", args=[token])),
+                    {404} if method in ("GET", "HEAD") else {405},
+                    a.all_secrets(),
+                )
 
 
 def staff_urls(a: Attack) -> None:
@@ -350,7 +395,16 @@ def photo_ids(a: Attack) -> None:
 
 
 # family -> (its attack, the classes of URLs it attacks, what of the victims' must not move)
-EVERYTHING = ("try_ons", "photos", "usage", "funnel", "files", "erasures_at_genlook", "sessions")
+EVERYTHING = (
+    "try_ons",
+    "photos",
+    "usage",
+    "funnel",
+    "share_links",
+    "files",
+    "erasures_at_genlook",
+    "sessions",
+)
 FAMILIES: dict[str, tuple[Callable[[Attack], None], tuple[str, ...], tuple[str, ...]]] = {
     "owned_ids": (owned_ids, ("owned",), EVERYTHING),
     "own_context": (own_context, ("own",), EVERYTHING),
@@ -359,7 +413,7 @@ FAMILIES: dict[str, tuple[Callable[[Attack], None], tuple[str, ...], tuple[str, 
     "emulator_and_media": (emulator_and_media, ("emulator", "media"), EVERYTHING),
     # Shoppers attacking each other start try-ons of their own here, reusing their own photo:
     # their usage, funnel, sessions and photo rows move; their try-ons and files must not.
-    "photo_ids": (photo_ids, (), ("try_ons", "files", "erasures_at_genlook")),
+    "photo_ids": (photo_ids, (), ("try_ons", "share_links", "files", "erasures_at_genlook")),
 }
 
 

@@ -572,7 +572,12 @@ def test_the_openapi_schema(storefront, client, capsys):
         "/genlook/api/tryons/{public_id}/",
         "/genlook/api/tryons/{public_id}/result/",
         "/genlook/api/photos/{public_id}/",
+        "/genlook/api/tryons/{public_id}/shares/",
+        "/genlook/api/shares/{public_id}/",
     }
+    assert {"201", "404", "409", "410", "429"} <= set(
+        schema["paths"]["/genlook/api/tryons/{public_id}/shares/"]["post"]["responses"]
+    )
     create = schema["paths"]["/genlook/api/tryons/"]["post"]
     assert "multipart/form-data" in create["requestBody"]["content"]
     assert {"202", "400", "413", "415", "429", "503"} <= set(create["responses"])

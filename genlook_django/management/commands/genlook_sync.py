@@ -115,6 +115,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if genlook_settings.classic:
+            raise CommandError(
+                "GENLOOK API is 'classic', which has no products catalog: there is nothing "
+                "to sync (each try-on sends the product's image URL and category)."
+            )
         try:
             adapters = (
                 [catalog.get_adapter(label) for label in options["models"]]

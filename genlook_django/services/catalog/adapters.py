@@ -48,6 +48,8 @@ class ProductAdapter:
       to ``GarmentCategory`` (common words such as "t-shirt" or "sunglasses" already map).
     - ``active_field``: a boolean that must be true (default ``is_active``, ``active``,
       then ``is_public``); ``False``: the model has no such flag, every product is active.
+    - ``url_field``: the product's page in the shop, linked from a shared look (default
+      the model's ``get_absolute_url``; none: the look is shared without a link).
 
     ``title_field``, ``description_field``, ``category_field``, ``active_field`` and each
     entry of ``image_fields`` are resolved by ``resolve()``: a field or attribute name, a
@@ -86,6 +88,7 @@ class ProductAdapter:
     queryset_select_related: Sequence[str] = ()
     queryset_prefetch_related: Sequence[str] = ()
     catalog_image_field: str | None = None
+    url_field: FieldSpec | None = None
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
@@ -190,6 +193,14 @@ class ProductAdapter:
         if self._title_field:
             return str(self.resolve(instance, self._title_field) or "")
         return str(instance)
+
+    def get_url(self, instance: models.Model) -> str | None:
+        """The product's page in the shop (``url_field``, else ``get_absolute_url``)."""
+        spec = self._spec("url_field")
+        if spec:
+            return str(self.resolve(instance, spec) or "") or None
+        get_absolute_url = getattr(instance, "get_absolute_url", None)
+        return str(get_absolute_url()) if callable(get_absolute_url) else None
 
     def get_description(self, instance: models.Model) -> str:
         """The description; with ``strip_html``, HTML becomes plain text (``html_to_text``)."""

@@ -210,12 +210,28 @@ def _json_pk(pk: Any) -> Any:
     return pk if isinstance(pk, int | str) else str(pk)
 
 
+_said_no_catalog = threading.Event()
+
+
+def _no_catalog() -> None:
+    """Said once per process: with the classic API saves sync nothing (no catalog)."""
+    if not _said_no_catalog.is_set():
+        _said_no_catalog.set()
+        logger.warning(
+            "GENLOOK API is 'classic', which has no products catalog: product saves and "
+            "deletions are not synced; each try-on sends the product's image and category."
+        )
+
+
 def enqueue_sync(model: type[models.Model], pks: Iterable[Any], using: str | None = None) -> None:
     """Sync these products once the current transaction commits (at once without one).
 
     A product saved several times in a transaction is enqueued once; a rollback enqueues
     nothing. No query and no network call happen here.
     """
+    if genlook_settings.classic:
+        _no_catalog()
+        return
     using = using or DEFAULT_DB_ALIAS
     label = get_adapter(model).label
     keys = [(label, _json_pk(pk)) for pk in pks if pk is not None]

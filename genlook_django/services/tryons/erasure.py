@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from genlook_django import jobs
 from genlook_django.client import GenlookClient
+from genlook_django.conf import genlook_settings
 from genlook_django.models import ErasureDebt, ShopperPhoto, TryOn
 from genlook_django.services import files
 from genlook_django.services.genlook import get_client
@@ -177,7 +178,17 @@ def _erase_remote_on_commit(shopper_key: str) -> None:
 
 def erase_at_genlook(shopper_key: str, *, client: GenlookClient | None = None) -> None:
     """``DELETE /customers/{shopper_key}`` (idempotent at Genlook), and the same for every
-    key the shopper had before signing in (``shoppers.aliases``), forgotten once erased."""
+    key the shopper had before signing in (``shoppers.aliases``), forgotten once erased.
+
+    The classic API has no such endpoint: nothing is sent, and the log says what stays at
+    Genlook (the results, for the account's retention; the photo was only ever a link)."""
+    if genlook_settings.classic:
+        logger.warning(
+            "Shopper erasure: the classic API has no customer deletion, so the try-on "
+            "results Genlook made stay there for the account's retention; the photos "
+            "were only offered as expiring links and are deleted here."
+        )
+        return
     client = client or get_client()
     old_keys = shoppers.aliases(shopper_key)
     client.delete_customer(shopper_key)

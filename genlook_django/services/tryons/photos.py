@@ -45,7 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from genlook_django.conf import genlook_settings
-from genlook_django.services.tryons import pixels
+from genlook_django.services.tryons import pixels, upload_rules
 
 logger = logging.getLogger("genlook_django.photos")
 
@@ -64,7 +64,7 @@ _TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
+_HEIF_BRANDS = upload_rules.HEIF_BRANDS
 
 
 class PhotoError(Exception):
@@ -164,16 +164,7 @@ def heif_supported() -> bool:
 
 
 def too_large_error(limits: PhotoLimits) -> PhotoError:
-    return PhotoError(
-        "PHOTO_TOO_LARGE",
-        _("This photo is too large. Please choose one under %(size)s MB.")
-        % {"size": _megabytes(limits.max_bytes)},
-        413,
-    )
-
-
-def _megabytes(value: int) -> str:
-    return f"{value / 1_000_000:.0f}" if value >= 1_000_000 else f"{value / 1_000_000:.1f}"
+    return PhotoError("PHOTO_TOO_LARGE", upload_rules.too_large_message(limits.max_bytes), 413)
 
 
 def _read(file: bytes | IO[bytes], limits: PhotoLimits) -> bytes:
@@ -189,7 +180,7 @@ def _read(file: bytes | IO[bytes], limits: PhotoLimits) -> bytes:
     if len(data) > limits.max_bytes:
         raise too_large_error(limits)
     if not data:
-        raise PhotoError("PHOTO_INVALID", _("This file is empty. Please choose a photo."))
+        raise PhotoError("PHOTO_INVALID", upload_rules.EMPTY_MESSAGE)
     return data
 
 
@@ -203,20 +194,9 @@ def open_photo(data: bytes, limits: PhotoLimits) -> tuple[Image.Image, str]:
     """Open (not decode) the photo with the decoder of its real type, after the checks."""
     kind = sniff_format(data[:32])
     if kind is None:
-        raise PhotoError(
-            "PHOTO_UNSUPPORTED_TYPE",
-            _("This file is not a photo we can use. Please choose a JPEG, PNG or WebP image."),
-            415,
-        )
+        raise PhotoError("PHOTO_UNSUPPORTED_TYPE", upload_rules.UNSUPPORTED_MESSAGE, 415)
     if kind == HEIF and not heif_supported():
-        raise PhotoError(
-            "PHOTO_HEIC_UNSUPPORTED",
-            _(
-                "HEIC photos are not supported here. Please choose a JPEG or PNG, or set your "
-                "camera to save in the most compatible format."
-            ),
-            415,
-        )
+        raise PhotoError("PHOTO_HEIC_UNSUPPORTED", upload_rules.HEIC_MESSAGE, 415)
     try:
         with warnings.catch_warnings():
             # Our own pixel bound runs next; Pillow's warning would only duplicate it.

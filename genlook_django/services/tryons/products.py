@@ -15,12 +15,15 @@ from django.db import models
 from django.utils import timezone
 
 from genlook_django.client import (
+    CLASSIC_CATEGORIES,
     Generation,
     GenlookClient,
+    GenlookError,
     InlineProduct,
     ProductNotFoundError,
     ProductReference,
 )
+from genlook_django.conf import genlook_settings
 from genlook_django.models import SyncedProduct
 from genlook_django.services.catalog import ProductAdapter, ProductPayload, present, registry
 from genlook_django.services.genlook import get_client
@@ -59,6 +62,29 @@ def _inline(payload: ProductPayload) -> InlineProduct:
     )
 
 
+class GarmentError(GenlookError):
+    """The classic API cannot be sent this product: no image URL, or no category."""
+
+
+def garment(source: models.Model) -> InlineProduct:
+    """The product as the classic API takes it: an image URL and one of its categories."""
+    payload = registry.get_adapter(source).get_payload(source)
+    category = payload.metadata.get("category")
+    if not payload.image_urls:
+        raise GarmentError(
+            f"Product {payload.external_id} has no image for Genlook to fetch.",
+            code="PRODUCT_IMAGE_MISSING",
+        )
+    if category not in CLASSIC_CATEGORIES:
+        raise GarmentError(
+            f"Product {payload.external_id} has no garment category the classic API knows "
+            f"({', '.join(CLASSIC_CATEGORIES)}): set the adapter's category, "
+            "category_field or category_map.",
+            code="CATEGORY_UNKNOWN",
+        )
+    return InlineProduct(payload.external_id, images=list(payload.image_urls), category=category)
+
+
 def create_try_on(
     source: models.Model,
     *,
@@ -76,6 +102,8 @@ def create_try_on(
     """
     client = client or get_client()
     submit = client.create_try_on_sync if wait else client.create_try_on
+    if genlook_settings.classic:
+        return submit(product=garment(source), person=person, **options)
     adapter = registry.get_adapter(source)
     product = product_for_try_on(source)
     if isinstance(product, ProductReference):
@@ -115,4 +143,4 @@ def _mark_missing(source: models.Model, adapter: ProductAdapter, external_id: st
         registry.enqueue_sync(adapter.model, [source.pk])
 
 
-__all__ = ["create_try_on", "product_for_try_on"]
+__all__ = ["GarmentError", "create_try_on", "garment", "product_for_try_on"]

@@ -228,7 +228,9 @@ def _transient(record: Tracked, error: GenlookError, raise_transient: bool) -> s
 def _person_rejected(error: GenlookError) -> bool:
     """Genlook refused the ``imageId`` (expired, erased): a validation error on ``person``."""
     return isinstance(error, ValidationError) and any(
-        str(detail.get("path", "")).startswith(("person", "customer")) for detail in error.details
+        # v1 names the field person...; the classic API model_image (the photo link).
+        str(detail.get("path", "")).startswith(("person", "customer", "model_image"))
+        for detail in error.details
     )
 
 

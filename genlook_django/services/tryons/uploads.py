@@ -3,6 +3,9 @@
 A shopper's photo goes under the shopper's key (``externalUserId``, which the shopper's
 erasure deletes at Genlook) and is cropped to Genlook's 4:5; a batch's model photo goes
 under ``BATCH_USER_ID`` (never a shopper's key) with its whole frame (``crop=false``).
+
+The classic API takes no upload: there the photo is offered as a fresh signed link
+(``photo_links``) that Genlook fetches itself, and nothing is stored on the photo.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from genlook_django.client import GenlookClient, ImageFile
 from genlook_django.conf import genlook_settings
 from genlook_django.models import BatchPhoto, ShopperPhoto
 from genlook_django.services import files
+from genlook_django.services.tryons import photo_links
 
 BATCH_USER_ID = "genlook-batch"  # the batches' photos at Genlook: never a shopper's key
 IMAGE_ID_MARGIN = timedelta(hours=1)  # re-upload a little before Genlook forgets the photo
@@ -24,10 +28,16 @@ def ensure_uploaded(
     photo: ShopperPhoto | BatchPhoto, client: GenlookClient, *, force: bool = False
 ) -> str:
     """The photo's Genlook ``imageId``: the stored one while it lives (unless ``force``:
-    Genlook refused it), else a fresh upload, remembered on the photo."""
+    Genlook refused it), else a fresh upload, remembered on the photo. With the classic
+    API: a fresh link to the photo (``photo_links.url_for``)."""
     now = timezone.now()
     shopper = isinstance(photo, ShopperPhoto)
     reused = {"last_used_at": now} if shopper else {}
+    if genlook_settings.classic:
+        link = photo_links.url_for(photo)
+        if reused:
+            type(photo).objects.filter(pk=photo.pk).update(**reused)
+        return link
     expires = photo.genlook_image_expires_at
     if photo.genlook_image_id and not force and expires and expires > now + IMAGE_ID_MARGIN:
         if reused:

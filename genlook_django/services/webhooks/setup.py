@@ -4,6 +4,8 @@
 ``/webhooks/<token>/``: the token is ``secrets.token_urlsafe(32)`` and only its SHA-256 is
 stored (``TryOn.webhook_token_hash``), so a leaked database lets nobody post. Genlook's v1
 documents no ``webhook_url``: the URL is sent only to an endpoint that declares it takes one.
+The classic API documents it: there webhooks are on by default (``WEBHOOKS`` None) and are
+the primary result path.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ logger = logging.getLogger("genlook_django.webhooks")
 
 
 def enabled() -> bool:
-    return bool(genlook_settings.WEBHOOKS)
+    return genlook_settings.webhooks_on
 
 
 def signing_secrets() -> list[str]:
@@ -45,7 +47,9 @@ _declared_webhook_url: dict[str, bool] = {}
 def endpoint_accepts_webhook_url() -> bool:
     """``webhook_url`` is not part of the v1 contract: it is sent only to an endpoint that
     declares it accepts it (``GenlookClient.extensions``: the sandbox does), and never to
-    Genlook's own v1 API, which is not even asked."""
+    Genlook's own v1 API, which is not even asked. The classic API's contract has it."""
+    if genlook_settings.classic:
+        return True
     base = str(genlook_settings.BASE_URL).rstrip("/")
     if base == OFFICIAL_BASE_URL.rstrip("/"):
         return False

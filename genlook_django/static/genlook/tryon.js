@@ -6,7 +6,10 @@
  * rendered by {% genlook_tryon_button %} becomes a button and a modal dialog:
  * pick a photo (or take one, or reuse the last), agree, upload (downscaled in the
  * browser first), follow the progress, see the result before/after, download it,
- * try again or delete it.
+ * try again, share it (a link that works for a while) or delete it. A finished look
+ * is shown again when the dialog reopens or the page reloads (no new try-on); consent is
+ * asked once per session. A file that is empty, not an image or too large is refused here,
+ * before any upload, with the server's own message (data-checks).
  *
  * Strings come from Django's JS catalog (genlook:jsi18n), loaded before this file.
  */
@@ -46,12 +49,12 @@
       NOT_FOUND: gettext("This try-on no longer exists."),
       CSRF_FAILED: gettext("Your session has expired. Please reload the page and try again."),
       NETWORK: gettext("You seem to be offline. Please check your connection and try again."),
-      NOT_AN_IMAGE: gettext("This file is not an image. Please choose a photo.")
+      SHARE_FAILED: gettext("Could not make a share link. Please try again.")
     };
     return messages[code];
   }
 
-  var PHOTO_CODES = /^PHOTO_|^NOT_AN_IMAGE$/;
+  var PHOTO_CODES = /^PHOTO_/;
   var FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]):not([hidden]), [tabindex]:not([tabindex='-1'])";
 
   function readCookie(name) {
@@ -62,6 +65,36 @@
       if (parts[i].slice(0, eq) === name) { return decodeURIComponent(parts[i].slice(eq + 1)); }
     }
     return "";
+  }
+
+  /* The first bytes of a file, as the server reads them to tell its format; resolves
+     with null when the browser cannot read them (the server still checks). */
+  function readHead(file) {
+    if (!file.slice || !window.FileReader) { return Promise.resolve(null); }
+    return new Promise(function (resolve) {
+      var reader = new FileReader();
+      reader.onload = function () { resolve(new Uint8Array(reader.result)); };
+      reader.onerror = function () { resolve(null); };
+      reader.readAsArrayBuffer(file.slice(0, 32));
+    });
+  }
+
+  function ascii(bytes, start, end) {
+    return String.fromCharCode.apply(null, Array.prototype.slice.call(bytes, start, end));
+  }
+
+  /* The server's signatures (services/tryons/photos.py, sniff_format). */
+  function sniff(head, heifBrands) {
+    if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) { return "jpeg"; }
+    if (ascii(head, 0, 8) === "\x89PNG\r\n\x1a\n") { return "png"; }
+    if (ascii(head, 0, 4) === "RIFF" && ascii(head, 8, 12) === "WEBP") { return "webp"; }
+    if (ascii(head, 4, 8) === "ftyp" && heifBrands.indexOf(ascii(head, 8, 12)) >= 0) { return "heif"; }
+    return null;
+  }
+
+  function onPhone() {
+    var coarse = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
+    return Boolean(navigator.share) && (coarse || navigator.maxTouchPoints > 0);
   }
 
   /* Downscale a photo in the browser: upright (EXIF applied), JPEG, long edge <= maxEdge.
@@ -96,7 +129,10 @@
     this.previewUrl = null;    // object URL of it
     this.reuse = null;         // the last photo, from /me
     this.useLast = false;
-    this.current = null;       // the try-on being followed
+    this.current = null;       // the try-on being followed, or the look shown
+    this.consentGiven = false; // this session agreed already (from /me)
+    this.checks = {};
+    try { this.checks = JSON.parse(this.data.checks || "{}"); } catch (e) { this.checks = {}; }
     this.timers = [];
     this.bind();
   }
@@ -124,6 +160,9 @@
     on("retry", "click", this.retry);
     on("again", "click", this.again);
     on("delete", "click", this.remove);
+    on("share", "click", this.share);
+    on("copy", "click", this.copyLink);
+    on("unshare", "click", this.unshare);
     Array.prototype.forEach.call(this.root.querySelectorAll("[data-genlook-show]"), function (button) {
       button.addEventListener("click", function () { self.show(button.getAttribute("data-genlook-show")); });
       button.addEventListener("keydown", function (event) {
@@ -156,7 +195,7 @@
       this.poll();
     } else if (!this.current) {
       this.step("pick");
-      this.loadMe();
+      this.loadMe(true);
     }
     var title = this.$("title");
     if (title) { title.focus(); }
@@ -204,12 +243,19 @@
 
   /* -- the shopper's context: last photo, availability ----------------------------- */
 
-  TryOn.prototype.loadMe = function () {
+  /* showLook: show the shopper's last finished look for this product, if any. */
+  TryOn.prototype.loadMe = function (showLook) {
     var self = this;
-    fetch(this.data.me, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    var url = this.data.me + "?product=" + encodeURIComponent(this.data.product);
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (me) {
         if (!me) { return; }
+        self.setConsentGiven(Boolean(me.consent_given));
+        if (showLook && me.look && !self.current && self.dialog.open) {
+          self.showLook(me.look);
+          return;
+        }
         if (!me.available) {
           self.fail("TRY_ON_UNAVAILABLE");
           return;
@@ -232,20 +278,34 @@
     input.value = "";
     if (!file) { return; }
     this.hidePickError();
-    var looksLikeImage = /^image\//.test(file.type) || /\.(heic|heif)$/i.test(file.name);
-    if (!looksLikeImage) {
-      this.pickError("NOT_AN_IMAGE");
+    var self = this;
+    var checks = this.checks.messages ? this.checks : null;
+    var maxBytes = checks ? checks.max_bytes : parseInt(this.data.maxBytes, 10);
+    var refuse = function (name, code) {
+      self.pickError(code, checks ? checks.messages[name].message : null);
+    };
+    if (file.size === 0) {
+      refuse("empty", "PHOTO_INVALID");
       return;
     }
-    var self = this;
-    var maxBytes = parseInt(this.data.maxBytes, 10);
-    downscale(file, parseInt(this.data.maxEdge, 10)).then(function (blob) {
-      var chosen = blob || file;
-      if (chosen.size > maxBytes) {
-        self.pickError("PHOTO_TOO_LARGE");
-        return;
+    readHead(file).then(function (head) {
+      var kind = head && checks ? sniff(head, checks.heif_brands || []) : "unknown";
+      if (!kind) {
+        refuse("type", "PHOTO_UNSUPPORTED_TYPE");
+        return null;
       }
-      self.setPhoto(chosen, blob ? URL.createObjectURL(blob) : null);
+      if (checks && kind !== "unknown" && checks.formats.indexOf(kind) < 0) {
+        refuse("heif", "PHOTO_HEIC_UNSUPPORTED");
+        return null;
+      }
+      return downscale(file, parseInt(self.data.maxEdge, 10)).then(function (blob) {
+        var chosen = blob || file;
+        if (chosen.size > maxBytes) {
+          refuse("size", "PHOTO_TOO_LARGE");
+          return;
+        }
+        self.setPhoto(chosen, blob ? URL.createObjectURL(blob) : null);
+      });
     });
   };
 
@@ -277,13 +337,21 @@
     }
     this.$("submit").hidden = false;
     var consent = this.$("consent");
-    (consent.checked ? this.$("submit") : consent).focus();
+    (consent.checked || this.consentGiven ? this.$("submit") : consent).focus();
   };
 
+  /* The message given (the server's own words) wins over the widget's for the code. */
   TryOn.prototype.pickError = function (code, message) {
     var el = this.$("pick-error");
-    el.textContent = messageFor(code) || message || messageFor("TRY_ON_FAILED");
+    el.textContent = message || messageFor(code) || messageFor("TRY_ON_FAILED");
     el.hidden = false;
+  };
+
+  /* Consent given earlier in this session (same version): no box to tick again. */
+  TryOn.prototype.setConsentGiven = function (given) {
+    this.consentGiven = given;
+    this.$("consent-box").hidden = given;
+    this.$("consent-given").hidden = !given;
   };
 
   TryOn.prototype.hidePickError = function () {
@@ -306,14 +374,14 @@
       this.$("pick").focus();
       return;
     }
-    if (!this.$("consent").checked) {
+    if (!this.$("consent").checked && !this.consentGiven) {
       this.pickError("CONSENT_REQUIRED");
       this.$("consent").focus();
       return;
     }
     var form = new FormData();
     form.append("product", this.data.product);
-    form.append("consent", "true");
+    if (this.$("consent").checked) { form.append("consent", "true"); }
     if (this.photoBlob) {
       form.append("photo", this.photoBlob, this.photoBlob.name || "photo.jpg");
     } else {
@@ -341,6 +409,7 @@
       var body = null;
       try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
       if (xhr.status === 202 && body) {
+        self.setConsentGiven(true);  // the session remembers it
         self.update(body);
       } else if (body && body.code) {
         self.fail(body.code, body.message);
@@ -450,8 +519,16 @@
 
   /* -- the outcome ------------------------------------------------------------------ */
 
-  TryOn.prototype.showResult = function (tryOn) {
+  /* A look finished earlier (reopened dialog, reloaded page): shown as it was. */
+  TryOn.prototype.showLook = function (look) {
+    this.current = { id: look.id, url: this.data.api + look.id + "/", final: true, data: look };
+    this.started = Date.now();
+    this.showResult(look, true);
+  };
+
+  TryOn.prototype.showResult = function (tryOn, earlier) {
     this.stopTimers();
+    this.hideShare();
     this.progress(100);
     var self = this;
     var img = this.$("result");
@@ -460,7 +537,14 @@
       self.show("after");
       self.$("result-title").focus();
     };
-    img.onerror = function () { self.fail("TRY_ON_FAILED"); };
+    img.onerror = function () {
+      if (earlier) {  // its result went meanwhile: start afresh
+        self.current = null;
+        self.step("pick");
+        return;
+      }
+      self.fail("TRY_ON_FAILED");
+    };
     img.src = tryOn.result_url;
     if (tryOn.photo_url) { this.$("before").src = tryOn.photo_url; }
     this.$("download").href = tryOn.download_url;
@@ -500,9 +584,10 @@
 
   TryOn.prototype.again = function () {
     this.current = null;
+    this.hideShare();
     this.resetPhoto();
     this.step("pick");
-    this.loadMe();
+    this.loadMe(false);
     this.$("pick").focus();
   };
 
@@ -520,9 +605,7 @@
     var self = this;
     var url = this.current && this.current.url;
     if (!url) { return; }
-    var headers = { Accept: "application/json" };
-    headers[this.data.csrfHeader || "X-CSRFToken"] = this.csrfToken();
-    fetch(url, { method: "DELETE", credentials: "same-origin", headers: headers })
+    fetch(url, { method: "DELETE", credentials: "same-origin", headers: this.jsonHeaders() })
       .then(function (response) {
         if (!response.ok && response.status !== 404) { throw new Error(String(response.status)); }
         self.reuse = null;
@@ -533,6 +616,96 @@
         note.hidden = false;
       })
       .catch(function () { self.fail("NETWORK"); });
+  };
+
+  /* -- sharing a look ----------------------------------------------------------------- */
+
+  TryOn.prototype.jsonHeaders = function () {
+    var headers = { Accept: "application/json" };
+    headers[this.data.csrfHeader || "X-CSRFToken"] = this.csrfToken();
+    return headers;
+  };
+
+  TryOn.prototype.shareNote = function (text) {
+    var note = this.$("share-note");
+    note.textContent = text || "";
+    note.hidden = !text;
+  };
+
+  TryOn.prototype.hideShare = function () {
+    this.shared = null;
+    this.$("share-box").hidden = true;
+    this.shareNote("");
+  };
+
+  /* A link for this look: the phone's share sheet (Web Share API), else a link to copy. */
+  TryOn.prototype.share = function () {
+    var self = this;
+    if (!this.current || !this.current.url) { return; }
+    var button = this.$("share");
+    button.disabled = true;
+    this.shareNote("");
+    fetch(this.current.url + "shares/", { method: "POST", credentials: "same-origin", headers: this.jsonHeaders() })
+      .then(function (response) {
+        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+      })
+      .then(function (answer) {
+        button.disabled = false;
+        if (!answer.ok) {
+          self.shareNote((answer.body && answer.body.message) || messageFor("SHARE_FAILED"));
+          return;
+        }
+        self.showShare(answer.body);
+        if (onPhone()) {
+          navigator.share({ title: self.$("title").textContent, url: answer.body.url })
+            .catch(function () { /* dismissed: the link stays below */ });
+        }
+      })
+      .catch(function () {
+        button.disabled = false;
+        self.shareNote(messageFor("NETWORK"));
+      });
+  };
+
+  TryOn.prototype.showShare = function (link) {
+    this.shared = link;
+    this.$("share-url").value = link.url;
+    this.$("share-expiry").textContent = interpolate(
+      gettext("This link works until %(date)s."),
+      { date: new Date(link.expires_at).toLocaleString() }, true);
+    this.$("share-box").hidden = false;
+    this.$("copy").focus();  // scrolls the link into view, below the result
+  };
+
+  TryOn.prototype.copyLink = function () {
+    var self = this;
+    var input = this.$("share-url");
+    var copied = function () { self.shareNote(gettext("Link copied.")); };
+    var byHand = function () {
+      input.focus();
+      input.select();
+      var done = false;
+      try { done = document.execCommand("copy"); } catch (e) { done = false; }
+      self.shareNote(done ? gettext("Link copied.") : gettext("Select the link and copy it."));
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(input.value).then(copied, byHand);
+    } else {
+      byHand();
+    }
+  };
+
+  TryOn.prototype.unshare = function () {
+    var self = this;
+    var link = this.shared;
+    if (!link) { return; }
+    fetch(link.revoke_url, { method: "DELETE", credentials: "same-origin", headers: this.jsonHeaders() })
+      .then(function (response) {
+        if (!response.ok && response.status !== 404) { throw new Error(String(response.status)); }
+        self.hideShare();
+        self.shareNote(gettext("Sharing stopped: the link no longer works."));
+      })
+      .catch(function () { self.shareNote(messageFor("NETWORK")); });
   };
 
   function init() {

@@ -21,11 +21,16 @@ GENLOOK_ROUTES = {
     "tryon-detail": "owned",  # object ids: the owner's, else 404 (docs/storefront-api.md)
     "tryon-result": "owned",
     "photo-detail": "owned",
+    "tryon-shares": "owned",  # POST: a share link to the owner's own try-on
+    "share": "owned",  # DELETE: the owner revokes their link
     "schema": "public",
     "jsi18n": "public",
     "privacy": "public",
     "widget-button": "public",  # a public product's button; the requester's own CSRF token
     "webhook": "token",  # a per-try-on secret token, for Genlook (docs/webhooks.md)
+    "shared": "token",  # a share link's secret token: the look, for anyone holding it
+    "shared-image": "token",
+    "photo-link": "token",  # a signed, expiring link to a photo, for the classic API
 }
 SHOP_ROUTES = {
     "catalog": "public",
@@ -111,6 +116,8 @@ OWNED_METHODS = {
     "tryon-detail": {"GET", "HEAD", "DELETE", "OPTIONS"},
     "tryon-result": {"GET", "HEAD", "OPTIONS"},
     "photo-detail": {"GET", "HEAD", "DELETE", "OPTIONS"},
+    "tryon-shares": {"POST", "OPTIONS"},
+    "share": {"DELETE", "OPTIONS"},
 }
 
 

@@ -44,14 +44,17 @@ class Victim:
     key: str
     try_ons: dict[str, str] = field(default_factory=dict)  # state -> public id
     photos: dict[str, str] = field(default_factory=dict)
+    shares: dict[str, str] = field(default_factory=dict)  # share links: state -> public id
     secrets: list[bytes] = field(default_factory=list)  # what nobody else may read
     row: TryOn | None = None  # the completed try-on, as it was before any attack
     result: bytes = b""  # its image
 
     def ids(self) -> list[tuple[str, str]]:
-        return [(f"try-on {s}", i) for s, i in self.try_ons.items()] + [
-            (f"photo {s}", i) for s, i in self.photos.items()
-        ]
+        return (
+            [(f"try-on {s}", i) for s, i in self.try_ons.items()]
+            + [(f"photo {s}", i) for s, i in self.photos.items()]
+            + [(f"share link {s}", i) for s, i in self.shares.items()]
+        )
 
 
 def _accepted(response: HttpResponse) -> dict:
@@ -76,6 +79,10 @@ def make_victims(count: int, item: Any, person_photo: bytes, sandbox) -> list[Vi
     erased = [_accepted(start(v.client, item, person_photo)) for v in victims]
     for victim, first, second in zip(victims, done, erased, strict=True):
         victim.try_ons["completed"] = follow(victim.client, first)["id"]
+        shared = victim.client.post(reverse("genlook:tryon-shares", args=[first["id"]]))
+        assert shared.status_code == 201, shared.content
+        victim.shares["live"] = shared.json()["id"]
+        victim.secrets += [shared.json()["url"].rstrip("/").rsplit("/", 1)[1].encode()]
         follow(victim.client, second)
         victim.key = TryOn.objects.get(public_id=first["id"]).shopper_key
         victim.photos["live"] = str(TryOn.objects.get(public_id=first["id"]).photo.public_id)
@@ -117,6 +124,7 @@ def make_victims(count: int, item: Any, person_photo: bytes, sandbox) -> list[Vi
         victim.secrets += [uuid.UUID(i).hex.encode() for i in victim.try_ons.values()]
         victim.secrets += [i.encode() for i in victim.photos.values()]
         victim.secrets += [uuid.UUID(i).hex.encode() for i in victim.photos.values()]
+        victim.secrets += [i.encode() for i in victim.shares.values()]
         result = files.results_storage().open(template.result_file).read()
         photo = files.photos_storage().open(template.photo.file_name).read()
         victim.secrets += [result[len(result) // 2 : len(result) // 2 + 48]]

@@ -172,6 +172,8 @@ class Command(BaseCommand):
             return
         genlook = getattr(settings, "GENLOOK", {})
         base_url = str(genlook.get("BASE_URL", "")).rstrip("/")
+        if genlook.get("API") == "classic":  # the control endpoints sit under the v1 root
+            base_url += "/tryon/v1"
         self.stdout.write("Genlook sandbox control endpoints (reset, credits, faults, stats):")
         for line in control_help(base_url, token, genlook.get("API_KEY")):
             self.stdout.write(line)
