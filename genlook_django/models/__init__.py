@@ -3,7 +3,7 @@ importable from here (``from genlook_django.models import TryOn``)."""
 
 from .batches import BatchItem, BatchJob, BatchPhoto
 from .catalog import SyncedProduct
-from .credits import CreditAlert, CreditSnapshot
+from .credits import ChargedGeneration, CreditAlert, CreditSnapshot
 from .funnel import FunnelEvent
 from .shoppers import ErasureDebt, ShopperAlias, UsageRecord
 from .tryons import ShopperPhoto, TryOn
@@ -14,6 +14,7 @@ __all__ = [
     "BatchItem",
     "BatchJob",
     "BatchPhoto",
+    "ChargedGeneration",
     "CreditAlert",
     "CreditSnapshot",
     "ErasureDebt",
