@@ -7,8 +7,10 @@ import re
 import uuid
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 
 # One token of letters, digits and _ . : - with at least one digit: an id, not words.
 _ID_LIKE = re.compile(r"^(?=.*\d)[\w.:-]{6,255}$")
@@ -56,3 +58,26 @@ class ExactIdSearchMixin:
         if exact is not None and exact.exists():
             return exact, False
         return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most ``CAP`` rows (``SELECT COUNT(*)`` over ``LIMIT CAP + 1``): on a table of
+    millions of try-ons a full count costs more than the page itself. Beyond the cap the
+    list says ``CAP`` results and pages up to there; a filter or a search narrows it."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        object_list = self.object_list
+        if isinstance(object_list, QuerySet):
+            return min(object_list.order_by()[: self.CAP + 1].count(), self.CAP)
+        return min(len(object_list), self.CAP)
+
+
+class LargeListMixin:
+    """For the lists that grow with the shop's traffic (try-ons, webhook deliveries): no
+    second ``COUNT(*)`` of the whole table, and a capped count of the filtered one."""
+
+    show_full_result_count = False
+    paginator = CappedCountPaginator

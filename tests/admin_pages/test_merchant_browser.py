@@ -1,0 +1,78 @@
+"""A real Chromium on the merchant's pages: the synced products' list fits a 1366 px
+screen, and the watermark preview says what is wrong with a value.
+
+Skipped without Playwright or Chromium (see tests/support/browser.py). Screenshots land in
+test-output/admin-products-1366.png and admin-watermark-error.png.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
+
+from genlook_django.models import SyncedProduct
+from tests.support.browser import OUTPUT
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, live_server) -> None:
+    User.objects.create_superuser("boss", "boss@example.com", "secret-pass")
+    page.goto(live_server.url + "/admin/login/")
+    page.get_by_label("Username").fill("boss")
+    page.get_by_label("Password").fill("secret-pass")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+
+
+def test_the_products_list_fits_1366_pixels(live_server, browser, storefront, make_product):
+    OUTPUT.mkdir(exist_ok=True)
+    for n in range(12):
+        product = make_product(f"Relaxed Fit Organic Linen Summer Shirt {n}")
+        SyncedProduct.objects.create(
+            external_id=f"shop.product:{product.pk}",
+            content_type=ContentType.objects.get_for_model(product),
+            object_id=str(product.pk),
+            status="failed" if n % 3 == 0 else "synced",
+            last_error="Genlook answered 400: images[0] could not be fetched (timeout)"
+            if n % 3 == 0
+            else "",
+        )
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    log_in(page, live_server)
+    page.goto(live_server.url + "/admin/genlook/syncedproduct/")
+    page.locator("#result_list").wait_for()
+
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    page.screenshot(path=str(OUTPUT / "admin-products-1366.png"), full_page=True)
+    assert overflow <= 0, f"{overflow} px wider than the window"
+    # The product's name links to the product's own admin page.
+    link = page.locator("a.genlook-product-name").first
+    assert "Relaxed Fit Organic Linen Summer Shirt" in link.inner_text()
+    link.click()
+    page.wait_for_url("**/admin/shop/product/*/change/")
+    context.close()
+
+
+def test_the_watermark_preview_says_what_is_wrong(live_server, browser, storefront):
+    OUTPUT.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    log_in(page, live_server)
+    page.goto(live_server.url + "/admin/genlook/watermarksettings/")
+    page.locator("img[data-genlook-preview]").wait_for()
+
+    page.locator("#id_scale").fill("3")
+    status = page.locator("[data-genlook-preview-status]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-genlook-preview-status]')"
+        ".textContent.startsWith('Width (share of the image)')",
+        timeout=10_000,
+    )
+    assert "less than or equal to 1" in status.inner_text()
+    page.screenshot(path=str(OUTPUT / "admin-watermark-error.png"), full_page=True)
+    context.close()
