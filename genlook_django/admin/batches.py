@@ -20,7 +20,6 @@ from django.http import (
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -353,5 +352,8 @@ class BatchJobAdmin(LiveProgressMixin, admin.ModelAdmin):
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        self._delete_files(list(queryset))
-        super().delete_queryset(request, queryset)
+        jobs = list(queryset)
+        self._delete_files(jobs)
+        # The list's queryset carries the progress counts (aggregates): delete by key.
+        plain = BatchJob.objects.filter(pk__in=[job.pk for job in jobs])
+        super().delete_queryset(request, plain)

@@ -59,10 +59,9 @@ class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
         "external_id",
         "status_badge",
         "last_synced_at",
-        "remote_expires_at",
         "short_error",
         "images_ok",
-    ]
+    ]  # the expiry at Genlook is on each product's page: the list fits 1366 px
     list_display_links = ["external_id"]
     list_filter = ["status", ImageIssuesFilter, RegisteredModelFilter]
     search_fields = ["external_id", "object_id", "last_error"]
@@ -148,7 +147,11 @@ class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
     def short_error(self, obj: SyncedProduct) -> str:
         if not obj.last_error:
             return ""
-        text = obj.last_error if len(obj.last_error) <= 40 else obj.last_error[:39] + "\N{HORIZONTAL ELLIPSIS}"
+        text = (
+            obj.last_error
+            if len(obj.last_error) <= 40
+            else obj.last_error[:39] + "\N{HORIZONTAL ELLIPSIS}"
+        )
         return format_html('<span title="{}">{}</span>', obj.last_error, text)
 
     @admin.display(description=_("images OK"), boolean=True)

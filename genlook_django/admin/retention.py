@@ -47,7 +47,14 @@ class RetentionPurgeMixin:
             )
             return HttpResponseRedirect(here)
         report = retention.purge_expired(dry_run=True).as_dict()
-        lines = [(key, label.replace("deleted", "to delete").replace("anonymised", "to anonymise"), report[key]) for key, label in retention.REPORT_LINES]
+        lines = [
+            (
+                key,
+                label.replace("deleted", "to delete").replace("anonymised", "to anonymise"),
+                report[key],
+            )
+            for key, label in retention.REPORT_LINES
+        ]
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
             "title": _("Retention purge"),

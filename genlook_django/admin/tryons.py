@@ -22,7 +22,12 @@ from django.views.decorators.http import require_POST
 from PIL import Image, UnidentifiedImageError
 
 from genlook_django.admin.filters import RegisteredModelFilter
-from genlook_django.admin.mixins import ExactIdSearchMixin, LargeListMixin, NoBulkDeleteMixin
+from genlook_django.admin.mixins import (
+    ExactIdSearchMixin,
+    LargeListMixin,
+    NoBulkDeleteMixin,
+    PrefixSearchMixin,
+)
 from genlook_django.models import TryOn
 from genlook_django.services import files
 
@@ -54,7 +59,11 @@ def _thumbnail(content: bytes) -> bytes:
 class TryOnAdmin(
     TryOnActionsMixin,
     RetentionPurgeMixin,
-    LargeListMixin, ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
+    LargeListMixin,
+    ExactIdSearchMixin,
+    PrefixSearchMixin,
+    NoBulkDeleteMixin,
+    admin.ModelAdmin,
 ):
     list_display = ["thumbnail", "product_link", "state_badge", "created_at", "took"]
     list_display_links = ["thumbnail"]
@@ -64,18 +73,17 @@ class TryOnAdmin(
         "error_code",
         RegisteredModelFilter,
     ]
-    # Prefixes, not substrings: a partial id or an error code's start, without a scan of
-    # every row for a LIKE '%term%' (a whole id or a UUID is found exactly, by index).
-    search_fields = [
-        "^generation_id",
-        "^product_external_id",
-        "^error_code",
-        "=shopper_key",
-    ]
+    # Prefixes, not substrings (PrefixSearchMixin): a partial id or an error code's start,
+    # read off an index, never a LIKE '%term%' over every row; a whole id or a UUID is
+    # found exactly first (ExactIdSearchMixin).
+    search_fields = ["generation_id", "product_external_id", "error_code", "shopper_key"]
+    prefix_search_fields = ("generation_id", "product_external_id")
+    upper_prefix_search_fields = ("error_code",)
+    equal_search_fields = ("shopper_key",)
     # An id-like term: exact, indexed lookups first (ExactIdSearchMixin).
     exact_search_fields = ("generation_id", "product_external_id", "shopper_key")
     exact_search_uuid = "public_id"
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its month links cost a scan of the table; the date filter does not.
     list_select_related = ["content_type"]
     list_per_page = 50
     actions = ["retry_failed", "erase_shoppers"]

@@ -225,7 +225,11 @@ class WatermarkSettingsAdmin(admin.ModelAdmin):
     def preview(self, obj: WatermarkSettings | None) -> str:
         url = reverse(f"{self.admin_site.name}:genlook_watermarksettings_preview")
         current = {}
-        pending = getattr(obj, "_genlook_pending_logo", "")
+        pending = getattr(obj, "_genlook_pending_logo", None)
+        if pending is not None:
+            # The form came back with an error: its values may be the wrong ones, so the
+            # preview starts from the saved settings (and follows the form once changed).
+            obj = WatermarkSettings.objects.filter(pk=obj.pk).first()
         if obj is not None:
             current = {
                 "position": obj.position,

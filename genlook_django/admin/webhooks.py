@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from genlook_django.admin.mixins import ExactIdSearchMixin, LargeListMixin
+from genlook_django.admin.mixins import ExactIdSearchMixin, LargeListMixin, PrefixSearchMixin
 from genlook_django.conf import genlook_settings
 from genlook_django.models import WebhookDelivery
 from genlook_django.services import webhooks
@@ -61,7 +61,7 @@ def webhooks_notice() -> str:
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(LargeListMixin, ExactIdSearchMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(LargeListMixin, ExactIdSearchMixin, PrefixSearchMixin, admin.ModelAdmin):
     list_display = [
         "received_at",
         "verdict_badge",
@@ -73,13 +73,15 @@ class WebhookDeliveryAdmin(LargeListMixin, ExactIdSearchMixin, admin.ModelAdmin)
         "attempts",
         "remote_addr",
     ]
-    list_filter = ["verdict", "outcome", ReasonFilter]
-    # Prefix searches on indexed columns (a LIKE 'term%' on an index, no scan of the log).
-    search_fields = ["^generation_id", "=reason", "=remote_addr"]
-    # An id-like term: exact, indexed lookups first (ExactIdSearchMixin).
+    list_filter = ["verdict", "outcome", ReasonFilter, ("received_at", admin.DateFieldListFilter)]
+    # Indexed searches only (PrefixSearchMixin): a generation id's start, a reason, an IP;
+    # an id-like term is first looked up exactly (ExactIdSearchMixin).
+    search_fields = ["generation_id", "reason", "remote_addr"]
+    prefix_search_fields = ("generation_id",)
+    equal_search_fields = ("reason",)
+    ip_search_fields = ("remote_addr",)
     exact_search_fields = ("generation_id", "body_hash")
     exact_search_uuid = "try_on__public_id"
-    date_hierarchy = "received_at"
     list_select_related = ["try_on"]
     actions = ["reprocess"]
     fieldsets = [

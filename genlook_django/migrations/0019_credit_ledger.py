@@ -124,5 +124,37 @@ class Migration(migrations.Migration):
             model_name="webhookdelivery",
             index=models.Index(fields=["reason"], name="genlook_wd_reason"),
         ),
+        migrations.AddIndex(
+            model_name="webhookdelivery",
+            index=models.Index(
+                fields=["generation_id"],
+                name="genlook_wd_gen_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="tryon",
+            index=models.Index(
+                fields=["generation_id"],
+                name="genlook_tryon_gen_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="tryon",
+            index=models.Index(
+                fields=["product_external_id"],
+                name="genlook_tryon_ext_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="tryon",
+            index=models.Index(
+                fields=["error_code"],
+                name="genlook_tryon_err_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

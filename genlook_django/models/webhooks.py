@@ -72,6 +72,12 @@ class WebhookDelivery(models.Model):
             models.Index(fields=["received_at", "id"], name="genlook_wd_recent"),
             # The admin's reason filter (its choices, and the rows of one).
             models.Index(fields=["reason"], name="genlook_wd_reason"),
+            # The admin's search by a generation id's start (LIKE 'term%', PostgreSQL).
+            models.Index(
+                fields=["generation_id"],
+                name="genlook_wd_gen_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,13 +11,14 @@ per kind for the credits page, where "spent" (from the balance snapshots) is set
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -99,20 +100,18 @@ def breakdown(*, since: datetime | None = None, until: datetime | None = None) -
         rows = rows.filter(charged_at__gt=since)
     if until is not None:
         rows = rows.filter(charged_at__lte=until)
-    gone = ~Exists(TryOn.objects.filter(pk=OuterRef("try_on_id")))
-    is_try_on = ~Q(kind=Kind.BATCH)
-    counts = rows.aggregate(
-        batch=Count("pk", filter=Q(kind=Kind.BATCH)),
-        erased=Count("pk", filter=is_try_on & Q(erased_at__isnull=False)),
-        deleted=Count("pk", filter=is_try_on & Q(erased_at__isnull=True) & Q(gone)),
-        retried=Count(
-            "pk", filter=Q(kind=Kind.RETRIED) & Q(erased_at__isnull=True) & ~Q(gone)
-        ),
-        shopper=Count(
-            "pk", filter=Q(kind=Kind.SHOPPER) & Q(erased_at__isnull=True) & ~Q(gone)
-        ),
-    )
-    return Breakdown({key: counts[key] or 0 for key in ROWS})
+    kept = rows.filter(erased_at__isnull=True).exclude(kind=Kind.BATCH)
+    counts: dict[str, int] = {key: 0 for key in ROWS}
+    counts["batch"] = rows.filter(kind=Kind.BATCH).count()
+    counts["erased"] = rows.exclude(kind=Kind.BATCH).filter(erased_at__isnull=False).count()
+    for kind, total in kept.values_list("kind").annotate(n=Count("pk")).order_by():
+        counts[kind] = total
+    # One anti-join for the try-ons gone since, by kind (not a subquery per row).
+    gone = kept.filter(~Exists(TryOn.objects.filter(pk=OuterRef("try_on_id"))))
+    for kind, total in gone.values_list("kind").annotate(n=Count("pk")).order_by():
+        counts[kind] -= total
+        counts["deleted"] += total
+    return Breakdown(counts)
 
 
 @dataclass(frozen=True)
@@ -146,7 +145,7 @@ def spending(*, since: datetime, now: datetime | None = None) -> Spending:
         first = points[0][0] if points else None
         return Spending(first, first, 0, 0, Breakdown({key: 0 for key in ROWS}))
     spent = topped_up = 0
-    for (_t1, previous), (_t2, current) in zip(points, points[1:], strict=False):
+    for (_t1, previous), (_t2, current) in itertools.pairwise(points):
         spent += max(0, previous - current)
         topped_up += max(0, current - previous)
     start, end = points[0][0], points[-1][0]

@@ -65,8 +65,8 @@ def test_a_failed_try_on_is_not_charged(storefront, real_try_on):
 
 def test_each_charge_is_counted_under_one_kind(real_try_on, make_try_on, storefront):
     kept = real_try_on()
-    deleted = real_try_on(new_photo=False)
-    erased_by_shopper = real_try_on(new_photo=False)
+    deleted = real_try_on()
+    erased_by_shopper = real_try_on()
     retried = make_try_on(generation_id="gen_retried", retry_of=kept)
     ledger.charge(retried)
     batch_item = BatchItem(generation_id="gen_batch", pk=991)
@@ -88,14 +88,12 @@ def test_an_erased_shopper_keeps_their_charges_on_the_books(real_try_on):
     assert ChargedGeneration.objects.get().erased_at is not None
 
 
-def test_spent_reconciles_with_charged_on_the_credits_page(
-    storefront, real_try_on, boss, settings
-):
+def test_spent_reconciles_with_charged_on_the_credits_page(storefront, real_try_on, boss, settings):
     settings.GENLOOK = {**settings.GENLOOK, "CREDITS_SNAPSHOT_INTERVAL": 0}
     storefront.state.set_credits(API_KEY, 50)
     credits.get_balance(refresh=True)  # the snapshot before
-    for index in range(3):
-        real_try_on(new_photo=index == 0)
+    for _index in range(3):
+        real_try_on()
     TryOn.objects.filter(pk=TryOn.objects.order_by("pk").first().pk).delete()
 
     boss.post(REFRESH)  # the snapshot after: Genlook charged 3 credits

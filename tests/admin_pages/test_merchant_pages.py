@@ -99,7 +99,7 @@ def test_the_deliveries_page_says_webhooks_are_off_and_how_to_turn_them_on(boss,
     page = boss.get(DELIVERIES).content.decode()
     assert 'data-genlook-webhooks="off"' in page
     assert "Webhooks are off." in page
-    assert "&quot;WEBHOOKS&quot;: True" in page and "PUBLIC_BASE_URL" in page
+    assert '"WEBHOOKS": True' in page and "PUBLIC_BASE_URL" in page
 
     settings.GENLOOK = {**settings.GENLOOK, "WEBHOOKS": True, "PUBLIC_BASE_URL": None}
     assert 'data-genlook-webhooks="no_base_url"' in boss.get(DELIVERIES).content.decode()

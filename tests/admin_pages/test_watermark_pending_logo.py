@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signing import dumps
 from django.urls import reverse
-from PIL import Image
+from PIL import Image, ImageStat
 
 from genlook_django.models import WatermarkSettings
 from genlook_django.services import logo_stash
@@ -20,6 +21,9 @@ pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:genlook_watermarksettings_changelist")
 PREVIEW = reverse("admin:genlook_watermarksettings_preview")
+SAMPLE = (
+    Path(__file__).resolve().parents[2] / "genlook_django/static/genlook/admin/sample-result.jpg"
+)
 
 
 @pytest.fixture
@@ -36,6 +40,18 @@ def form_data(**overrides):
     data = {"position": "center", "scale": "0.3", "opacity": "1", "margin": "0.03"}
     data.update(overrides)
     return data
+
+
+def corner_colour(content: bytes) -> list[float]:
+    """The mean colour where a logo goes with the default settings (bottom right)."""
+    with Image.open(io.BytesIO(content)) as image:
+        box = (
+            int(image.width * 0.8),
+            int(image.height * 0.9),
+            int(image.width * 0.95),
+            int(image.height * 0.95),
+        )
+        return ImageStat.Stat(image.convert("RGB").crop(box)).mean
 
 
 def blue_logo() -> SimpleUploadedFile:
@@ -60,9 +76,10 @@ def test_a_form_error_keeps_the_chosen_logo_and_its_preview(admin_client, media)
     src = re.search(r'<img src="([^"]+)" data-genlook-preview', page).group(1)
     preview = admin_client.get(src.replace("&amp;", "&"))
     assert preview["X-Genlook-Preview"] == "logo"
-    with Image.open(io.BytesIO(preview.content)) as image:
-        centre = image.convert("RGB").getpixel((image.width // 2, image.height // 2))
-    assert centre[2] > 150 > centre[0]
+    # The saved settings place it (the form's values had the error): bottom right, blue.
+    red, _green, blue = corner_colour(preview.content)
+    plain_red, _plain_green, plain_blue = corner_colour(SAMPLE.read_bytes())
+    assert blue > plain_blue + 100 and red < 60, (red, blue, plain_red, plain_blue)
 
     # Corrected and saved without choosing the file again: the logo is the one chosen.
     response = admin_client.post(
