@@ -101,23 +101,31 @@ def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> Purg
     """Apply ``RETENTION_DAYS`` and ``STATS_RETENTION_DAYS``; with ``dry_run``, only count."""
     now = now or timezone.now()
     report = PurgeReport()
+    # Rows past STATS_RETENTION_DAYS are deleted first, and not anonymised before.
+    stats_days = _days("STATS_RETENTION_DAYS")
+    floor = None if stats_days is None else now - timedelta(days=stats_days)
+    if floor is not None:
+        _purge_statistics(floor, report, dry_run)
     days = _days("RETENTION_DAYS")
     if days is not None:
-        _purge_personal_data(now - timedelta(days=days), report, dry_run)
-    stats_days = _days("STATS_RETENTION_DAYS")
-    if stats_days is not None:
-        _purge_statistics(now - timedelta(days=stats_days), report, dry_run)
+        _purge_personal_data(now - timedelta(days=days), floor, report, dry_run)
     if not dry_run:
         logger.info("Genlook purge: %s", report.as_dict())
     return report
 
 
-def _purge_personal_data(cutoff: datetime, report: PurgeReport, dry_run: bool) -> None:
+def _purge_personal_data(
+    cutoff: datetime, floor: datetime | None, report: PurgeReport, dry_run: bool
+) -> None:
     photos = ShopperPhoto.objects.filter(created_at__lt=cutoff)
     old_try_ons = TryOn.objects.filter(created_at__lt=cutoff)
+    if floor is not None:  # older ones go with the statistics (a dry run leaves them)
+        old_try_ons = old_try_ons.filter(created_at__gte=floor)
     with_result = old_try_ons.exclude(result_file="")
     personal = old_try_ons.filter(~Q(shopper_key="") | ~Q(result_file="") | ~Q(raw={}))
     events = FunnelEvent.objects.filter(created_at__lt=cutoff).exclude(shopper_key="")
+    if floor is not None:
+        events = events.filter(created_at__gte=floor)
     deliveries = WebhookDelivery.objects.filter(received_at__lt=cutoff)
     if dry_run:
         report.webhook_deliveries_deleted = deliveries.count()
