@@ -59,9 +59,10 @@ class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
         "external_id",
         "status_badge",
         "last_synced_at",
+        "remote_expires_at",
         "short_error",
         "images_ok",
-    ]  # the expiry at Genlook is on each product's page: the list fits 1366 px
+    ]
     list_display_links = ["external_id"]
     list_filter = ["status", ImageIssuesFilter, RegisteredModelFilter]
     search_fields = ["external_id", "object_id", "last_error"]
