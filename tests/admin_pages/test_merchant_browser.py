@@ -1,5 +1,6 @@
 """A real Chromium on the merchant's pages: the synced products' list fits a 1366 px
-screen, and the watermark preview says what is wrong with a value.
+screen, the watermark preview says what is wrong with a value, and the batch jobs' list
+follows a running job without a reload.
 
 Skipped without Playwright or Chromium (see tests/support/browser.py). Screenshots land in
 test-output/admin-products-1366.png and admin-watermark-error.png.
@@ -10,8 +11,11 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
-from genlook_django.models import SyncedProduct
+from genlook_django.models import BatchItem, SyncedProduct
+from genlook_django.services import batches
+from genlook_django.services.tryons.records import finish_job_if_done
 from tests.support.browser import OUTPUT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -80,4 +84,44 @@ def test_the_watermark_preview_says_what_is_wrong(live_server, browser, storefro
     )
     assert "less than or equal to 1" in status.inner_text()
     page.screenshot(path=str(OUTPUT / "admin-watermark-error.png"), full_page=True)
+    context.close()
+
+
+def test_the_batch_list_follows_a_running_job_without_a_reload(
+    live_server,
+    browser,
+    storefront,
+    make_product,
+    person_photo,
+    sqlite_waits_for_locks,
+    django_capture_on_commit_callbacks,
+):
+    products = [make_product(f"Batch Coat {n}") for n in range(2)]
+    storefront.state.configure(generation_seconds=120)  # still running while we look
+    job = batches.create_job(photos_in=[("a.png", person_photo)], products=products)
+    with django_capture_on_commit_callbacks(execute=True):
+        batches.start(job)
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    log_in(page, live_server)
+    page.goto(live_server.url + "/admin/genlook/batchjob/")
+    cell = page.locator(f'[data-genlook-job="{job.pk}"]')
+    cell.wait_for()
+    assert cell.get_attribute("data-genlook-open") == "1"
+    assert "0 / 2" in cell.inner_text()
+    loads = page.evaluate("() => performance.getEntriesByType('navigation').length")
+
+    # The results come in (as ingestion records them): the open page follows, no reload.
+    BatchItem.objects.filter(job=job).update(
+        state=BatchItem.State.COMPLETED, finished_at=timezone.now()
+    )
+    finish_job_if_done(job.pk)
+    page.wait_for_function(
+        f"() => document.querySelector('[data-genlook-job=\"{job.pk}\"]')"
+        ".getAttribute('data-genlook-open') === '0'",
+        timeout=30_000,
+    )
+    assert "2 / 2" in cell.inner_text()
+    assert page.locator("td.field-state").first.inner_text() == "Done"
+    assert page.evaluate("() => performance.getEntriesByType('navigation').length") == loads
     context.close()
