@@ -100,13 +100,17 @@ class CappedCountPaginator(Paginator):
     list says ``CAP`` results and pages up to there; a filter or a search narrows it."""
 
     CAP = 10_000
+    capped = False  # more than CAP rows matched
 
     @cached_property
     def count(self) -> int:
         object_list = self.object_list
         if isinstance(object_list, QuerySet):
-            return min(object_list.order_by()[: self.CAP + 1].count(), self.CAP)
-        return min(len(object_list), self.CAP)
+            found = object_list.order_by()[: self.CAP + 1].count()
+        else:
+            found = len(object_list)
+        self.capped = found > self.CAP
+        return min(found, self.CAP)
 
 
 class LargeListMixin:
@@ -115,3 +119,13 @@ class LargeListMixin:
 
     show_full_result_count = False
     paginator = CappedCountPaginator
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        context = getattr(response, "context_data", None)
+        changelist = context.get("cl") if context else None
+        paginator = getattr(changelist, "paginator", None)
+        if getattr(paginator, "capped", False):
+            # Said on the page: the count (and "select all") stops at the cap.
+            context["count_capped"] = paginator.CAP
+        return response

@@ -143,6 +143,9 @@ def test_the_big_lists_count_at_most_a_capped_number_of_rows(boss, make_try_on, 
     assert len(counts) == 1 and "LIMIT 4" in counts[0]
     assert response.context["cl"].result_count == 3
     assert response.context["cl"].full_result_count is None
+    assert "More than 3 rows match" in response.content.decode()  # said, not hidden
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 5)
+    assert "data-genlook-count-capped" not in boss.get(TRY_ONS).content.decode()  # exactly 5
 
 
 # -- The retention purge -------------------------------------------------------------------------
