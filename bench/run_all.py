@@ -1,4 +1,4 @@
-"""Run every benchmark, P1 to P5, one after the other, each printing its figures with the
+"""Run every benchmark, P1 to P6, one after the other, each printing its figures with the
 anchor beside them; then a summary. (Also: ``make bench``.)
 
     .venv/bin/python bench/run_all.py [--quick] [--only P2 P4]
@@ -10,12 +10,13 @@ anchor beside them; then a summary. (Also: ``make bench``.)
 | P3 | latency from the sandbox finishing to the shopper seeing it | nothing |
 | P4 | 50 concurrent shoppers, 8 s generations, on real services | PostgreSQL, Redis |
 | P5 | catalog sync of 10,000 products: throughput against the rate bound, 0 x 429 | nothing |
+| P6 | admin pages at 100,000 try-ons and 50,000 webhook deliveries, p50 <= 300 ms | PostgreSQL |
 
 Each runs in its own process; the machine's load average is printed before each one,
 since every figure here is a timing on a 2-core machine and others' work skews it.
 ``--quick`` runs smaller versions (a smoke test, not figures to record).
 Exit status 1 if any benchmark missed a target, or could not run (P4 without PostgreSQL
-and Redis is skipped, and counts as not met unless ``--allow-skip``).
+and Redis, P6 without PostgreSQL, is skipped, and counts as not met unless ``--allow-skip``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,13 @@ BENCHMARKS: list[tuple[str, str, str, list[str], list[str]]] = [
         "bench_catalog_sync.py",
         ["--products", "10000", "--rate-products", "2400"],
         ["--products", "1000", "--rate-products", "900"],
+    ),
+    (
+        "P6",
+        "admin pages at 100,000 try-ons on PostgreSQL",
+        "bench_admin_at_scale.py",
+        [],
+        ["--try-ons", "10000", "--deliveries", "5000", "--runs", "3"],
     ),
 ]
 

@@ -10,11 +10,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -24,6 +29,7 @@ from genlook_django.models import BatchItem, BatchJob
 from genlook_django.services import batches, catalog, files
 from genlook_django.services.tryons import photos
 
+from .batch_progress import LiveProgressMixin
 from .tryons import _thumbnail
 
 MAX_CHOICES = 2000  # products listed per model in the form (more: genlook_batch)
@@ -91,26 +97,18 @@ class BatchJobForm(forms.Form):
 
 
 @admin.register(BatchJob)
-class BatchJobAdmin(admin.ModelAdmin):
+class BatchJobAdmin(LiveProgressMixin, admin.ModelAdmin):
     list_display = ("__str__", "state", "progress_column", "created_by", "created_at")
     list_filter = ("state",)
     search_fields = ("name",)
     date_hierarchy = "created_at"
+    list_select_related = ("created_by",)
+
+    class Media:
+        js = ["genlook/admin/batch_progress.js"]
 
     # Permissions: the model's own: view (progress, gallery, images), add (start a batch),
     # change (cancel; "use as catalog image", with the product model's change too), delete.
-
-    @admin.display(description=_("progress"))
-    def progress_column(self, job: BatchJob) -> str:
-        progress = batches.progress(job)
-        return format_html(
-            '<progress max="{}" value="{}"></progress> {} / {}{}',
-            progress.total or 1,
-            progress.done,
-            progress.done,
-            progress.total,
-            format_html(", {} failed", progress.failed) if progress.failed else "",
-        )
 
     # URLs ----------------------------------------------------------------------------------
 
@@ -118,6 +116,7 @@ class BatchJobAdmin(admin.ModelAdmin):
         info = self.opts.app_label, self.opts.model_name
         view = self.admin_site.admin_view
         return [
+            path("progress/", view(self.progress_view), name="{}_{}_progress".format(*info)),
             path(
                 "<path:object_id>/items/<int:item_id>/image/",
                 view(self.image_view),
@@ -353,5 +352,8 @@ class BatchJobAdmin(admin.ModelAdmin):
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        self._delete_files(list(queryset))
-        super().delete_queryset(request, queryset)
+        jobs = list(queryset)
+        self._delete_files(jobs)
+        # The list's queryset carries the progress counts (aggregates): delete by key.
+        plain = BatchJob.objects.filter(pk__in=[job.pk for job in jobs])
+        super().delete_queryset(request, plain)

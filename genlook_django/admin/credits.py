@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from genlook_django.conf import genlook_settings
 from genlook_django.models import CreditSnapshot, TryOn
-from genlook_django.services import credits
+from genlook_django.services import credits, ledger
 
 from . import dialect
 from .charts import Series, bar_chart, line_chart
@@ -115,7 +115,8 @@ def dashboard_context(request: HttpRequest, site: str = "admin") -> dict[str, An
         "median": _seconds(timings.median_seconds),
         "p90": _seconds(timings.p90_seconds),
         "errors": errors,
-        "snapshots": CreditSnapshot.objects.order_by("-taken_at")[:RECENT_SNAPSHOTS],
+        "snapshots": CreditSnapshot.objects.order_by("-taken_at", "-pk")[:RECENT_SNAPSHOTS],
+        "spending": ledger.spending(since=credits.chart_start(now=now), now=now),
         "top_up_url": TOP_UP_URL,
         "tryons_url": changelist,
         "failed_url": changelist + "?" + urlencode({"state__exact": TryOn.State.FAILED}),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import re
 import uuid
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 
 # One token of letters, digits and _ . : - with at least one digit: an id, not words.
 _ID_LIKE = re.compile(r"^(?=.*\d)[\w.:-]{6,255}$")
@@ -56,3 +59,73 @@ class ExactIdSearchMixin:
         if exact is not None and exact.exists():
             return exact, False
         return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+
+
+class PrefixSearchMixin:
+    """The admin's search, as a merchant uses it on a big table, without a scan: the term
+    is the start of ``prefix_search_fields`` (a case-sensitive ``LIKE 'term%'``, read off
+    a ``varchar_pattern_ops`` index on PostgreSQL), the start of
+    ``upper_prefix_search_fields`` in capitals (error codes), or equal to
+    ``equal_search_fields`` (an IP address field only for a term that is an address).
+    ``search_fields`` only turns the search box on; this decides what it finds."""
+
+    prefix_search_fields: tuple[str, ...] = ()
+    upper_prefix_search_fields: tuple[str, ...] = ()
+    equal_search_fields: tuple[str, ...] = ()
+    ip_search_fields: tuple[str, ...] = ()
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        condition = Q()
+        for name in self.prefix_search_fields:
+            condition |= Q(**{f"{name}__startswith": term})
+        for name in self.upper_prefix_search_fields:
+            condition |= Q(**{f"{name}__startswith": term.upper()})
+        for name in self.equal_search_fields:
+            condition |= Q(**{name: term})
+        with contextlib.suppress(ValueError):
+            address = str(ipaddress.ip_address(term))
+            for name in self.ip_search_fields:
+                condition |= Q(**{name: address})
+        return queryset.filter(condition), False
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most ``CAP`` rows (``SELECT COUNT(*)`` over ``LIMIT CAP + 1``): on a table of
+    millions of try-ons a full count costs more than the page itself. Beyond the cap the
+    list says ``CAP`` results and pages up to there; a filter or a search narrows it."""
+
+    CAP = 10_000
+    capped = False  # more than CAP rows matched
+
+    @cached_property
+    def count(self) -> int:
+        object_list = self.object_list
+        if isinstance(object_list, QuerySet):
+            found = object_list.order_by()[: self.CAP + 1].count()
+        else:
+            found = len(object_list)
+        self.capped = found > self.CAP
+        return min(found, self.CAP)
+
+
+class LargeListMixin:
+    """For the lists that grow with the shop's traffic (try-ons, webhook deliveries): no
+    second ``COUNT(*)`` of the whole table, and a capped count of the filtered one."""
+
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        context = getattr(response, "context_data", None)
+        changelist = context.get("cl") if context else None
+        paginator = getattr(changelist, "paginator", None)
+        if getattr(paginator, "capped", False):
+            # Said on the page: the count (and "select all") stops at the cap.
+            context["count_capped"] = paginator.CAP
+        return response

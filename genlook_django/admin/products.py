@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from genlook_django import jobs
 from genlook_django.admin import dialect
+from genlook_django.admin.filters import RegisteredModelFilter
 from genlook_django.admin.mixins import ExactIdSearchMixin, NoBulkDeleteMixin
 from genlook_django.models import SyncedProduct
 from genlook_django.services import catalog
@@ -55,15 +56,16 @@ class ImageIssuesFilter(admin.SimpleListFilter):
 @admin.register(SyncedProduct)
 class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin):
     list_display = [
+        "product_name",
         "external_id",
-        "source_link",
         "status_badge",
         "last_synced_at",
         "remote_expires_at",
         "short_error",
         "images_ok",
     ]
-    list_filter = ["status", ImageIssuesFilter, "content_type"]
+    list_display_links = ["external_id"]
+    list_filter = ["status", ImageIssuesFilter, RegisteredModelFilter]
     search_fields = ["external_id", "object_id", "last_error"]
     # An id-like term: exact, indexed lookups first (ExactIdSearchMixin).
     exact_search_fields = ("external_id", "object_id")
@@ -98,6 +100,13 @@ class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
         dialect.warn_if_unavailable(request, "products")
         return super().changelist_view(request, extra_context)
 
+    class Media:
+        css = {"all": ["genlook/admin/admin.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The products themselves, one query per product model for the page, not per row.
+        return super().get_queryset(request).prefetch_related("source")
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
 
@@ -108,6 +117,27 @@ class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
         return False  # forgetting a row would lose track of the product at Genlook
 
     # Columns --------------------------------------------------------------------------
+
+    @admin.display(description=_("product"), ordering="object_id")
+    def product_name(self, obj: SyncedProduct) -> str:
+        """The product's name (as its adapter titles it), linked to its own admin page."""
+        product = obj.source
+        if product is None:
+            label = obj.remote.get("title") or f"#{obj.object_id}"
+            return format_html('<span class="genlook-muted">{}</span>', label)
+        model = type(product)
+        try:
+            name = catalog.get_adapter(model).get_title(product) or str(product)
+        except catalog.NotRegistered:
+            name = str(product)
+        try:
+            url = reverse(
+                f"{self.admin_site.name}:{model._meta.app_label}_{model._meta.model_name}_change",
+                args=[product.pk],
+            )
+        except NoReverseMatch:
+            return format_html('<span class="genlook-product-name">{}</span>', name)
+        return format_html('<a class="genlook-product-name" href="{}">{}</a>', url, name)
 
     @admin.display(description=_("shop product"), ordering="object_id")
     def source_link(self, obj: SyncedProduct) -> str:
@@ -139,7 +169,11 @@ class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
     def short_error(self, obj: SyncedProduct) -> str:
         if not obj.last_error:
             return ""
-        text = obj.last_error if len(obj.last_error) <= 80 else obj.last_error[:77] + "..."
+        text = (
+            obj.last_error
+            if len(obj.last_error) <= 40
+            else obj.last_error[:39] + "\N{HORIZONTAL ELLIPSIS}"
+        )
         return format_html('<span title="{}">{}</span>', obj.last_error, text)
 
     @admin.display(description=_("images OK"), boolean=True)

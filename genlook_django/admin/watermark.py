@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminFileWidget
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -30,7 +30,7 @@ from PIL import Image, UnidentifiedImageError
 
 from genlook_django.conf import genlook_settings
 from genlook_django.models import WatermarkSettings
-from genlook_django.services import watermark
+from genlook_django.services import logo_stash, watermark
 
 SAMPLE_IMAGE = Path(__file__).resolve().parent.parent / "static/genlook/admin/sample-result.jpg"
 LOGO_MAX_BYTES = 2 * 1024 * 1024
@@ -77,6 +77,9 @@ class WatermarkSettingsForm(forms.ModelForm):
             "logo": AdminFileWidget(attrs={"accept": "image/png,image/webp,image/jpeg"}),
         }
 
+    # A logo chosen when the form last had an error, kept aside (``logo_stash``).
+    pending_logo = forms.CharField(required=False, widget=forms.HiddenInput)
+
     def clean_logo(self) -> Any:
         logo = self.cleaned_data.get("logo")
         if logo and hasattr(logo, "content_type"):  # a new upload
@@ -85,9 +88,37 @@ class WatermarkSettingsForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        new_upload = "logo" in self.files
+        pending = logo_stash.load(data.get("pending_logo", "")) if not new_upload else None
+        if pending is not None and "logo" not in self.errors and not self.data.get("logo-clear"):
+            data["logo"] = pending  # chosen before the last error: saved now
         if data.get("overlay_enabled") and not data.get("logo"):
             self.add_error("logo", _("Upload a logo to apply it to results."))
         return data
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound or not self._errors:
+            return
+        # The form goes back with an error: a valid logo just chosen is kept aside and
+        # carried by the page, so it need not be chosen again and the preview shows it.
+        upload = self.files.get("logo")
+        token = self.data.get("pending_logo", "")
+        if upload is not None and "logo" not in self._errors:
+            upload.seek(0)
+            token = logo_stash.stash(upload.read(), upload.name)
+        elif not logo_stash.original_name(token):
+            token = ""
+        self.data = self.data.copy()
+        self.data["pending_logo"] = token
+        self.instance._genlook_pending_logo = token  # for the preview field
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(WatermarkSettings._meta.get_field(name).verbose_name).capitalize()
+    except FieldDoesNotExist:  # a non-field error, or the preview's own "pending"
+        return str(_("Logo"))
 
 
 class PreviewForm(forms.Form):
@@ -98,6 +129,7 @@ class PreviewForm(forms.Form):
     opacity = forms.FloatField(required=False, **OPACITY)
     margin = forms.FloatField(required=False, **MARGIN)
     logo = forms.FileField(required=False)
+    pending = forms.CharField(required=False)  # a ``logo_stash`` token
 
     def clean_logo(self) -> Any:
         logo = self.cleaned_data.get("logo")
@@ -131,6 +163,7 @@ class WatermarkSettingsAdmin(admin.ModelAdmin):
                     "opacity",
                     "margin",
                     "preview",
+                    "pending_logo",
                 ],
                 "classes": ["genlook-logo-fieldset"],
                 "description": _(
@@ -183,6 +216,7 @@ class WatermarkSettingsAdmin(admin.ModelAdmin):
         # With WATERMARK set, genlook_watermark is read-only: the stored choice is kept for
         # the day the setting is removed.
         super().save_model(request, obj, form, change)
+        logo_stash.discard(form.cleaned_data.get("pending_logo", ""))  # saved as the logo now
         messages.info(
             request, _("The settings apply to new try-ons; stored results are not changed.")
         )
@@ -191,6 +225,11 @@ class WatermarkSettingsAdmin(admin.ModelAdmin):
     def preview(self, obj: WatermarkSettings | None) -> str:
         url = reverse(f"{self.admin_site.name}:genlook_watermarksettings_preview")
         current = {}
+        pending = getattr(obj, "_genlook_pending_logo", None)
+        if pending is not None:
+            # The form came back with an error: its values may be the wrong ones, so the
+            # preview starts from the saved settings (and follows the form once changed).
+            obj = WatermarkSettings.objects.filter(pk=obj.pk).first()
         if obj is not None:
             current = {
                 "position": obj.position,
@@ -198,12 +237,21 @@ class WatermarkSettingsAdmin(admin.ModelAdmin):
                 "opacity": obj.opacity,
                 "margin": obj.margin,
             }
+        if pending:
+            current["pending"] = pending
+        note = ""
+        if pending:
+            note = format_html(
+                '<p class="genlook-preview__pending" data-genlook-pending-name>{}</p>',
+                _("Your new logo “%(name)s” is kept: correct the error and save.")
+                % {"name": logo_stash.original_name(pending)},
+            )
         return format_html(
             '<div class="genlook-preview">'
             '<img src="{}?{}" data-genlook-preview="{}" data-state="ready" width="280" '
             'height="373" alt="{}">'
             '<p class="genlook-preview__status" data-genlook-preview-status role="status"></p>'
-            '<p class="genlook-preview__text">{}</p></div>',
+            '<p class="genlook-preview__text">{}</p>{}</div>',
             url,
             urlencode(current),
             url,
@@ -212,6 +260,7 @@ class WatermarkSettingsAdmin(admin.ModelAdmin):
                 "A sample image with your logo as set here: it follows your changes before "
                 "you save. Genlook's own watermark is added by Genlook, and not shown here."
             ),
+            note,
         )
 
     # The preview image ---------------------------------------------------------------------
@@ -238,8 +287,13 @@ class WatermarkSettingsAdmin(admin.ModelAdmin):
         else:
             form = PreviewForm(request.GET)
         if not form.is_valid():
+            # Said as the form says it ("width (share of the image): ..."): the page's
+            # script shows this text under the preview.
             return HttpResponseBadRequest(
-                "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
+                "; ".join(
+                    f"{_field_label(name)}: {' '.join(errors)}"
+                    for name, errors in form.errors.items()
+                ),
                 content_type="text/plain; charset=utf-8",
             )
         row = watermark.current_settings()
@@ -250,7 +304,7 @@ class WatermarkSettingsAdmin(admin.ModelAdmin):
             for name in ("position", "scale", "opacity", "margin")
         }
         sample = SAMPLE_IMAGE.read_bytes()
-        upload = form.cleaned_data.get("logo")
+        upload = form.cleaned_data.get("logo") or logo_stash.load(form.cleaned_data["pending"])
         logo = upload.read() if upload else None
         if logo is None and row.logo:
             try:

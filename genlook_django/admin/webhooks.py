@@ -14,6 +14,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from genlook_django.admin.mixins import ExactIdSearchMixin, LargeListMixin, PrefixSearchMixin
+from genlook_django.conf import genlook_settings
 from genlook_django.models import WebhookDelivery
 from genlook_django.services import webhooks
 
@@ -49,8 +51,17 @@ class ReasonFilter(admin.SimpleListFilter):
         return queryset
 
 
+def webhooks_notice() -> str:
+    """What the list says above the deliveries: "off", "no_base_url", or nothing."""
+    if not webhooks.enabled():
+        return "off"
+    if not genlook_settings.PUBLIC_BASE_URL:
+        return "no_base_url"
+    return ""
+
+
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(LargeListMixin, ExactIdSearchMixin, PrefixSearchMixin, admin.ModelAdmin):
     list_display = [
         "received_at",
         "verdict_badge",
@@ -62,9 +73,15 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "attempts",
         "remote_addr",
     ]
-    list_filter = ["verdict", "outcome", ReasonFilter]
-    search_fields = ["generation_id", "reason", "try_on__public_id", "remote_addr"]
-    date_hierarchy = "received_at"
+    list_filter = ["verdict", "outcome", ReasonFilter, ("received_at", admin.DateFieldListFilter)]
+    # Indexed searches only (PrefixSearchMixin): a generation id's start, a reason, an IP;
+    # an id-like term is first looked up exactly (ExactIdSearchMixin).
+    search_fields = ["generation_id", "reason", "remote_addr"]
+    prefix_search_fields = ("generation_id",)
+    equal_search_fields = ("reason",)
+    ip_search_fields = ("remote_addr",)
+    exact_search_fields = ("generation_id", "body_hash")
+    exact_search_uuid = "try_on__public_id"
     list_select_related = ["try_on"]
     actions = ["reprocess"]
     fieldsets = [
@@ -95,6 +112,13 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    class Media:
+        css = {"all": ["genlook/admin/admin.css"]}
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        context = {"webhooks_notice": webhooks_notice(), **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]

@@ -3,7 +3,7 @@ importable from here (``from genlook_django.models import TryOn``)."""
 
 from .batches import BatchItem, BatchJob, BatchPhoto
 from .catalog import SyncedProduct
-from .credits import CreditAlert, CreditSnapshot
+from .credits import ChargedGeneration, CreditAlert, CreditSnapshot
 from .funnel import FunnelEvent
 from .sharing import ShareLink
 from .shoppers import ErasureDebt, ShopperAlias, UsageRecord
@@ -15,6 +15,7 @@ __all__ = [
     "BatchItem",
     "BatchJob",
     "BatchPhoto",
+    "ChargedGeneration",
     "CreditAlert",
     "CreditSnapshot",
     "ErasureDebt",

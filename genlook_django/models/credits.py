@@ -46,3 +46,34 @@ class CreditAlert(models.Model):
     def load(cls) -> CreditAlert:
         row, _created = cls.objects.get_or_create(pk=1)
         return row
+
+
+class ChargedGeneration(models.Model):
+    """One generation Genlook charged a credit for (it completed), written once by the
+    ingestion of its result. It outlives the try-on or batch item it came from (no
+    foreign key: a deletion or an erasure keeps the credit spent on the books) and holds
+    no shopper data, only what it was for, so the credits page's "spent" reconciles with
+    what was charged."""
+
+    class Kind(models.TextChoices):
+        SHOPPER = "shopper", _("Shopper try-on")
+        RETRIED = "retried", _("Retried from the admin")
+        BATCH = "batch", _("Batch (catalog)")
+
+    generation_id = models.CharField(_("Genlook generation id"), max_length=255, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # Plain ids, not foreign keys: the ledger row stays when its record is deleted.
+    try_on_id = models.BigIntegerField(_("try-on id"), null=True, blank=True, db_index=True)
+    batch_item_id = models.BigIntegerField(_("batch item id"), null=True, blank=True)
+    charged_at = models.DateTimeField(_("charged"), default=timezone.now, db_index=True)
+    # Set when the shopper had their try-on erased (a deletion by the merchant or the
+    # retention purge is seen from the try-on's absence).
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("charged generation")
+        verbose_name_plural = _("charged generations")
+        ordering = ["-charged_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.generation_id}"

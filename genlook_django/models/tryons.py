@@ -141,6 +141,23 @@ class TryOn(models.Model):
             models.Index(fields=["created_at", "id"], name="genlook_tryon_recent"),
             # The admin's exact search by a product's external id.
             models.Index(fields=["product_external_id"], name="genlook_tryon_product_ext"),
+            # The admin's prefix searches (LIKE 'term%'; the opclass is PostgreSQL's, other
+            # databases ignore it).
+            models.Index(
+                fields=["generation_id"],
+                name="genlook_tryon_gen_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["product_external_id"],
+                name="genlook_tryon_ext_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["error_code"],
+                name="genlook_tryon_err_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self) -> str:

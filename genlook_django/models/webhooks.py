@@ -67,6 +67,18 @@ class WebhookDelivery(models.Model):
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-received_at"]
+        indexes = [
+            # The admin's list: newest first (-received_at, then -pk), read off an index.
+            models.Index(fields=["received_at", "id"], name="genlook_wd_recent"),
+            # The admin's reason filter (its choices, and the rows of one).
+            models.Index(fields=["reason"], name="genlook_wd_reason"),
+            # The admin's search by a generation id's start (LIKE 'term%', PostgreSQL).
+            models.Index(
+                fields=["generation_id"],
+                name="genlook_wd_gen_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.verdict} {self.generation_id}"

@@ -235,6 +235,24 @@ def poll_through(job: BatchJob, *, limit: int = 20) -> int:
 # -- Progress, in-process runs, the gallery ---------------------------------------------------
 
 
+# A job's progress as annotations of a ``BatchJob`` queryset (the admin's list).
+PROGRESS_COUNTS = {
+    "items_total": Count("items"),
+    "items_completed": Count("items", filter=Q(items__state=State.COMPLETED)),
+    "items_failed": Count("items", filter=Q(items__state=State.FAILED)),
+}
+
+
+def advance_open_jobs(*, limit: int = 20) -> int:
+    """``poll_through`` for the running jobs (the newest ``limit``), when no worker runs:
+    what the admin's list of jobs does, so its progress moves without opening each job.
+    Returns how many items were checked."""
+    if not results.poll_through_enabled():
+        return 0
+    running = BatchJob.objects.filter(state=BatchJob.State.RUNNING).order_by("-created_at")
+    return sum(poll_through(job) for job in running[:limit])
+
+
 def progress(job: BatchJob) -> Progress:
     counts = BatchItem.objects.filter(job=job).aggregate(
         total=Count("pk"),

@@ -74,6 +74,11 @@ def get_balance(*, refresh: bool = False, client: GenlookClient | None = None) -
     if not refresh:
         cached = cache.get(key)
         if isinstance(cached, dict):
+            # A fetch by another process since (its cache is not this one's) stored a
+            # newer snapshot: the snapshot is what every page shows.
+            latest = latest_snapshot()
+            if latest is not None and latest.taken_at > cached["fetched_at"]:
+                return Balance(latest.balance, latest.taken_at, cached=True)
             return Balance(cached["credits"], cached["fetched_at"], cached=True)
     try:
         credits = (client or get_client(max_retries=1, rate_wait_timeout=5.0)).get_credits()
@@ -96,17 +101,32 @@ def get_balance(*, refresh: bool = False, client: GenlookClient | None = None) -
 
 
 def record(balance: int, *, now: datetime | None = None) -> CreditSnapshot | None:
-    """Store a snapshot unless the last one is younger than ``CREDITS_SNAPSHOT_INTERVAL``,
-    and check the threshold. Returns the new snapshot, if one was stored."""
+    """Store the balance just fetched as the latest snapshot, and check the threshold.
+
+    A new snapshot at most once per ``CREDITS_SNAPSHOT_INTERVAL``; within it, the latest
+    snapshot of the same local day is moved to this balance and time, so the dashboard's
+    card, its snapshot table and its chart show the same figure after every fetch.
+    Returns the snapshot written (new or moved), None if nothing changed."""
     now = now or timezone.now()
     interval = timedelta(seconds=float(genlook_settings.CREDITS_SNAPSHOT_INTERVAL))
-    latest = CreditSnapshot.objects.order_by("-taken_at").values_list("taken_at", flat=True)
-    last_taken = latest.first()
+    latest = CreditSnapshot.objects.order_by("-taken_at", "-pk").first()
     snapshot = None
-    if last_taken is None or now - last_taken >= interval:
+    if latest is None or now - latest.taken_at >= interval:
         snapshot = CreditSnapshot.objects.create(balance=balance, taken_at=now)
+    elif timezone.localdate(latest.taken_at) != timezone.localdate(now):
+        # Yesterday's closing balance stays as it was: the chart shows it.
+        snapshot = CreditSnapshot.objects.create(balance=balance, taken_at=now)
+    elif latest.balance != balance and latest.taken_at <= now:
+        CreditSnapshot.objects.filter(pk=latest.pk).update(balance=balance, taken_at=now)
+        latest.balance, latest.taken_at = balance, now
+        snapshot = latest
     check_low_balance(balance, now=now)
     return snapshot
+
+
+def latest_snapshot() -> CreditSnapshot | None:
+    """The balance last fetched, as stored: what the dashboard's card shows."""
+    return CreditSnapshot.objects.order_by("-taken_at", "-pk").first()
 
 
 def check_low_balance(balance: int, *, now: datetime | None = None) -> bool:
@@ -209,6 +229,11 @@ def _days(days: int, now: datetime) -> list[date]:
 def _window_start(days: int, now: datetime) -> datetime:
     first = _days(days, now)[0]
     return timezone.make_aware(datetime.combine(first, datetime.min.time()))
+
+
+def chart_start(*, days: int = CHART_DAYS, now: datetime | None = None) -> datetime:
+    """The start of the charts' window: local midnight ``days - 1`` days ago."""
+    return _window_start(days, now or timezone.now())
 
 
 def daily_stats(*, days: int = CHART_DAYS, now: datetime | None = None) -> list[Day]:

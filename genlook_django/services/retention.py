@@ -20,13 +20,13 @@ retried while Genlook cannot be reached).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from genlook_django import jobs
@@ -40,12 +40,25 @@ from genlook_django.models import (
     UsageRecord,
     WebhookDelivery,
 )
-from genlook_django.services import files
+from genlook_django.services import files, ledger
 from genlook_django.services.tryons import shoppers
 
 logger = logging.getLogger("genlook_django.retention")
 
-BATCH = 500
+BATCH = 1000  # rows read, and changed or deleted, per query: bounded, whatever the backlog
+
+
+# What each figure of a ``PurgeReport`` counts, as the command and the admin page say it.
+REPORT_LINES = [
+    ("photos", "shopper photos deleted"),
+    ("results", "result images deleted"),
+    ("try_ons_anonymised", "try-ons anonymised"),
+    ("funnel_events_anonymised", "add-to-cart events anonymised"),
+    ("webhook_deliveries_deleted", "webhook deliveries deleted"),
+    ("try_ons_deleted", "try-ons deleted (statistics retention)"),
+    ("funnel_events_deleted", "add-to-cart events deleted"),
+    ("snapshots_deleted", "credit snapshots deleted"),
+]
 
 
 @dataclass
@@ -63,15 +76,20 @@ class PurgeReport:
         return asdict(self)
 
 
-def _batches(pks: Iterable[int]) -> Iterator[list[int]]:
-    batch: list[int] = []
-    for pk in pks:
-        batch.append(pk)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _batches(queryset: QuerySet) -> Iterator[list[int]]:
+    """The primary keys of ``queryset``, ``BATCH`` at a time in key order, read one batch
+    at a time (never every key at once): each is acted on before the next is read, so
+    rows the action takes out of ``queryset`` are not read again."""
+    last = None
+    while True:
+        page = queryset.order_by("pk")
+        if last is not None:
+            page = page.filter(pk__gt=last)
+        pks = list(page.values_list("pk", flat=True)[:BATCH])
+        if not pks:
+            return
+        yield pks
+        last = pks[-1]
 
 
 def _days(name: str) -> float | None:
@@ -83,23 +101,31 @@ def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> Purg
     """Apply ``RETENTION_DAYS`` and ``STATS_RETENTION_DAYS``; with ``dry_run``, only count."""
     now = now or timezone.now()
     report = PurgeReport()
+    # Rows past STATS_RETENTION_DAYS are deleted first, and not anonymised before.
+    stats_days = _days("STATS_RETENTION_DAYS")
+    floor = None if stats_days is None else now - timedelta(days=stats_days)
+    if floor is not None:
+        _purge_statistics(floor, report, dry_run)
     days = _days("RETENTION_DAYS")
     if days is not None:
-        _purge_personal_data(now - timedelta(days=days), report, dry_run)
-    stats_days = _days("STATS_RETENTION_DAYS")
-    if stats_days is not None:
-        _purge_statistics(now - timedelta(days=stats_days), report, dry_run)
+        _purge_personal_data(now - timedelta(days=days), floor, report, dry_run)
     if not dry_run:
         logger.info("Genlook purge: %s", report.as_dict())
     return report
 
 
-def _purge_personal_data(cutoff: datetime, report: PurgeReport, dry_run: bool) -> None:
+def _purge_personal_data(
+    cutoff: datetime, floor: datetime | None, report: PurgeReport, dry_run: bool
+) -> None:
     photos = ShopperPhoto.objects.filter(created_at__lt=cutoff)
     old_try_ons = TryOn.objects.filter(created_at__lt=cutoff)
+    if floor is not None:  # older ones go with the statistics (a dry run leaves them)
+        old_try_ons = old_try_ons.filter(created_at__gte=floor)
     with_result = old_try_ons.exclude(result_file="")
     personal = old_try_ons.filter(~Q(shopper_key="") | ~Q(result_file="") | ~Q(raw={}))
     events = FunnelEvent.objects.filter(created_at__lt=cutoff).exclude(shopper_key="")
+    if floor is not None:
+        events = events.filter(created_at__gte=floor)
     deliveries = WebhookDelivery.objects.filter(received_at__lt=cutoff)
     if dry_run:
         report.webhook_deliveries_deleted = deliveries.count()
@@ -110,22 +136,27 @@ def _purge_personal_data(cutoff: datetime, report: PurgeReport, dry_run: bool) -
         return
 
     storage = files.photos_storage()
-    for batch in _batches(list(photos.values_list("pk", flat=True))):
+    for batch in _batches(photos):
         for name in ShopperPhoto.objects.filter(pk__in=batch).values_list("file_name", flat=True):
             files.delete_quietly(storage, name)
         deleted, _by_model = ShopperPhoto.objects.filter(pk__in=batch).delete()
         report.photos += deleted
     storage = files.results_storage()
-    for batch in _batches(list(with_result.values_list("pk", flat=True))):
+    for batch in _batches(with_result):
         for name in TryOn.objects.filter(pk__in=batch).values_list("result_file", flat=True):
             files.delete_quietly(storage, name)
         report.results += len(batch)
-    for batch in _batches(list(personal.values_list("pk", flat=True))):
+    for batch in _batches(personal):
         report.try_ons_anonymised += TryOn.objects.filter(pk__in=batch).update(
             shopper_key="", result_file="", raw={}, webhook_token_hash=""
         )
-    report.funnel_events_anonymised = events.update(shopper_key="")
-    report.webhook_deliveries_deleted, _by_model = deliveries.delete()
+    for batch in _batches(events):
+        report.funnel_events_anonymised += FunnelEvent.objects.filter(pk__in=batch).update(
+            shopper_key=""
+        )
+    for batch in _batches(deliveries):
+        deleted, _by_model = WebhookDelivery.objects.filter(pk__in=batch).delete()
+        report.webhook_deliveries_deleted += deleted
 
 
 def _purge_statistics(cutoff: datetime, report: PurgeReport, dry_run: bool) -> None:
@@ -138,7 +169,7 @@ def _purge_statistics(cutoff: datetime, report: PurgeReport, dry_run: bool) -> N
         report.snapshots_deleted = snapshots.count()
         return
     storage = files.results_storage()
-    for batch in _batches(list(try_ons.values_list("pk", flat=True))):
+    for batch in _batches(try_ons):
         # Only when RETENTION_DAYS is off (None) can such an old row still have a file.
         for name in (
             TryOn.objects.filter(pk__in=batch)
@@ -147,8 +178,12 @@ def _purge_statistics(cutoff: datetime, report: PurgeReport, dry_run: bool) -> N
         ):
             files.delete_quietly(storage, name)
         report.try_ons_deleted += _delete_try_ons(batch)
-    report.funnel_events_deleted, _by_model = events.delete()
-    report.snapshots_deleted, _by_model = snapshots.delete()
+    for batch in _batches(events):
+        deleted, _by_model = FunnelEvent.objects.filter(pk__in=batch).delete()
+        report.funnel_events_deleted += deleted
+    for batch in _batches(snapshots):
+        deleted, _by_model = CreditSnapshot.objects.filter(pk__in=batch).delete()
+        report.snapshots_deleted += deleted
 
 
 def _delete_try_ons(pks: list[int]) -> int:
@@ -200,7 +235,9 @@ def erase_shopper(shopper_key: str, *, remote: bool = True) -> ErasureReport:
         for name in photos.values_list("file_name", flat=True):
             files.delete_quietly(photos_storage, name)
         report.funnel_events, _ = FunnelEvent.objects.filter(shopper_key=shopper_key).delete()
-        report.try_ons = _delete_try_ons(list(try_ons.values_list("pk", flat=True)))
+        erased_ids = list(try_ons.values_list("pk", flat=True))
+        ledger.erased(erased_ids)  # the credits they cost stay on the books
+        report.try_ons = _delete_try_ons(erased_ids)
         report.photos, _ = photos.delete()
         report.usage_records, _ = UsageRecord.objects.filter(shopper_key=shopper_key).delete()
         ErasureDebt.objects.filter(shopper_key=shopper_key).delete()  # this erasure supersedes it

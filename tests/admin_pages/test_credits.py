@@ -67,11 +67,13 @@ def test_a_snapshot_at_most_once_per_interval(storefront, settings):
     credits.get_balance(refresh=True)
     storefront.state.set_credits(API_KEY, 79)
     credits.get_balance(refresh=True)
-    assert list(CreditSnapshot.objects.values_list("balance", flat=True)) == [80]
+    # Within the interval, the latest snapshot moves to the balance just read.
+    assert list(CreditSnapshot.objects.values_list("balance", flat=True)) == [79]
 
     CreditSnapshot.objects.update(taken_at=timezone.now() - timedelta(minutes=16))
+    storefront.state.set_credits(API_KEY, 78)
     credits.get_balance(refresh=True)
-    assert list(CreditSnapshot.objects.values_list("balance", flat=True)) == [79, 80]
+    assert list(CreditSnapshot.objects.values_list("balance", flat=True)) == [78, 79]
 
 
 def test_genlook_unreachable_shows_the_last_snapshot(storefront):

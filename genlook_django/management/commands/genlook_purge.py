@@ -19,16 +19,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from genlook_django.conf import genlook_settings
 from genlook_django.services import retention
 
-LINES = [
-    ("photos", "shopper photos deleted"),
-    ("results", "result images deleted"),
-    ("try_ons_anonymised", "try-ons anonymised"),
-    ("funnel_events_anonymised", "add-to-cart events anonymised"),
-    ("webhook_deliveries_deleted", "webhook deliveries deleted"),
-    ("try_ons_deleted", "try-ons deleted (statistics retention)"),
-    ("funnel_events_deleted", "add-to-cart events deleted"),
-    ("snapshots_deleted", "credit snapshots deleted"),
-]
+LINES = retention.REPORT_LINES
 
 
 class Command(BaseCommand):

@@ -23,7 +23,7 @@ from genlook_django import jobs
 from genlook_django.client import GenlookClient
 from genlook_django.conf import genlook_settings
 from genlook_django.models import ErasureDebt, ShopperPhoto, TryOn
-from genlook_django.services import files
+from genlook_django.services import files, ledger
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import results, shoppers
 from genlook_django.signals import tryon_completed, tryon_failed
@@ -65,6 +65,7 @@ def erase_try_on(try_on: TryOn) -> None:
             TryOn.objects.filter(pk=try_on.pk).values_list("result_file", flat=True).first()
         )
         files.delete_quietly(files.results_storage(), result_file or try_on.result_file)
+        ledger.erased([try_on.pk])
         TryOn.objects.filter(pk=try_on.pk).delete()
     if photo is not None:
         _erase_photo_when_unused(photo)
@@ -146,6 +147,7 @@ def _on_try_on_ended(sender: Any, try_on: TryOn, **kwargs: Any) -> None:
             return
         if row["withdrawn_at"] is not None:
             files.delete_quietly(files.results_storage(), row["result_file"])
+            ledger.erased([try_on.pk])
             TryOn.objects.filter(pk=try_on.pk).delete()
         owed_photo = ShopperPhoto.objects.filter(
             pk=row["photo_id"], erasure_requested_at__isnull=False

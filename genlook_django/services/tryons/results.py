@@ -31,7 +31,7 @@ from genlook_django.client import (
 )
 from genlook_django.conf import genlook_settings
 from genlook_django.models import BatchItem, TryOn
-from genlook_django.services import files
+from genlook_django.services import files, ledger
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import status_wait
 from genlook_django.services.tryons.records import tracked
@@ -109,6 +109,7 @@ def ingest(record: Record, generation: Generation, *, client: GenlookClient | No
     for field_name, value in fields.items():
         setattr(instance, field_name, value)
     current.changed()
+    ledger.charge(instance)  # before the signals: a withdrawn try-on is deleted by one
     current.completed()
     return instance
 

@@ -56,6 +56,8 @@ ADMIN_ACTIONS = {
     "gallery",
     "refresh",
     "preview",
+    "progress",  # the batch jobs' list's live progress (view permission)
+    "purge",  # the retention purge (delete_tryon)
 }
 
 

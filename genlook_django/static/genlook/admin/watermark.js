@@ -47,7 +47,13 @@
       img.onerror = function () {
         if (mine !== sequence) return;
         img.setAttribute("data-state", "error");
-        say(gettext("These values cannot be previewed: check the ranges."));
+        say(gettext("These values cannot be previewed."));
+        if (src.indexOf("blob:") === 0) return;
+        // The server says what is wrong (e.g. "Width (share of the image): ..."): ask it.
+        fetch(src, { credentials: "same-origin" })
+          .then(function (response) { return response.ok ? "" : response.text(); })
+          .then(function (text) { if (text && mine === sequence) say(text); })
+          .catch(function () {});
       };
       img.src = src;
     }
@@ -57,8 +63,11 @@
       var query = params();
       var logo = field("logo");
       var file = logo && logo.files && logo.files[0];
+      var pending = field("pending_logo");
       img.setAttribute("data-state", "loading");
       if (!file) {
+        // A logo kept aside after a form error is previewed until another is chosen.
+        if (pending && pending.value) query.set("pending", pending.value);
         show(url + "?" + query.toString(), mine);
         return;
       }
@@ -73,8 +82,13 @@
         headers: token ? { "X-CSRFToken": token.value } : {}
       })
         .then(function (response) {
-          if (!response.ok) throw new Error(String(response.status));
-          return response.blob();
+          if (response.ok) return response.blob();
+          // What is wrong with this logo or these values, as the server says it.
+          return response.text().then(function (text) {
+            var error = new Error(text);
+            error.fromServer = true;
+            throw error;
+          });
         })
         .then(function (blob) {
           if (mine !== sequence) return;
@@ -82,10 +96,12 @@
           objectUrl = URL.createObjectURL(blob);
           show(objectUrl, mine);
         })
-        .catch(function () {
+        .catch(function (error) {
           if (mine !== sequence) return;
           img.setAttribute("data-state", "error");
-          say(gettext("This logo cannot be previewed: is it an image?"));
+          say(error.fromServer && error.message
+            ? error.message
+            : gettext("The preview could not be loaded."));
         });
     }
 
