@@ -120,39 +120,40 @@ class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
 
     @admin.display(description=_("product"), ordering="object_id")
     def product_name(self, obj: SyncedProduct) -> str:
-        """The product's name (as its adapter titles it), linked to its own admin page."""
+        """The product's name (as its adapter titles it), linked to where it is edited."""
         product = obj.source
         if product is None:
             label = obj.remote.get("title") or f"#{obj.object_id}"
             return format_html('<span class="genlook-muted">{}</span>', label)
         model = type(product)
         try:
-            name = catalog.get_adapter(model).get_title(product) or str(product)
+            adapter = catalog.get_adapter(model)
         except catalog.NotRegistered:
-            name = str(product)
-        try:
-            url = reverse(
-                f"{self.admin_site.name}:{model._meta.app_label}_{model._meta.model_name}_change",
-                args=[product.pk],
-            )
-        except NoReverseMatch:
+            name, url = str(product), self._admin_change_url(model, product.pk)
+        else:  # the adapter says where it is edited (Oscar: its dashboard)
+            name = adapter.get_title(product) or str(product)
+            url = adapter.get_edit_url(product.pk, self.admin_site.name)
+        if not url:
             return format_html('<span class="genlook-product-name">{}</span>', name)
         return format_html('<a class="genlook-product-name" href="{}">{}</a>', url, name)
+
+    def _admin_change_url(self, model: Any, pk: Any) -> str | None:
+        opts = model._meta
+        try:
+            return reverse(
+                f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[pk]
+            )
+        except NoReverseMatch:
+            return None
 
     @admin.display(description=_("shop product"), ordering="object_id")
     def source_link(self, obj: SyncedProduct) -> str:
         label = f"{obj.content_type.app_label}.{obj.content_type.model} #{obj.object_id}"
         model = obj.content_type.model_class()
-        if model is not None and catalog.is_registered(model):
-            url = catalog.get_adapter(model).get_edit_url(obj.object_id)  # e.g. a dashboard
+        if model is not None and catalog.is_registered(model):  # e.g. Oscar's dashboard
+            url = catalog.get_adapter(model).get_edit_url(obj.object_id, self.admin_site.name)
         else:
-            try:
-                url = reverse(
-                    f"admin:{obj.content_type.app_label}_{obj.content_type.model}_change",
-                    args=[obj.object_id],
-                )
-            except NoReverseMatch:
-                url = None
+            url = self._admin_change_url(model, obj.object_id) if model is not None else None
         if not url:
             return label
         return format_html('<a href="{}">{}</a>', url, label)

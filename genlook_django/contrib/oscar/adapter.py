@@ -90,12 +90,12 @@ class OscarProductAdapter(ProductAdapter):
                     return found
         return None
 
-    def get_edit_url(self, pk: Any) -> str | None:
+    def get_edit_url(self, pk: Any, admin_name: str = "admin") -> str | None:
         """Oscar's dashboard page of the product."""
         try:
             return reverse("dashboard:catalogue-product", kwargs={"pk": pk})
         except NoReverseMatch:
-            return super().get_edit_url(pk)
+            return super().get_edit_url(pk, admin_name)
 
 
 def register_oscar_product() -> None:

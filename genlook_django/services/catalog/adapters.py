@@ -343,12 +343,12 @@ class ProductAdapter:
         """
         return None
 
-    def get_edit_url(self, pk: Any) -> str | None:
+    def get_edit_url(self, pk: Any, admin_name: str = "admin") -> str | None:
         """Where the merchant edits the product (linked from the synced products admin):
-        the model's Django admin change page, or None when the admin does not have it."""
+        the model's change page on the admin site ``admin_name``, or None without one."""
         opts = self.model._meta
         try:
-            return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
+            return reverse(f"{admin_name}:{opts.app_label}_{opts.model_name}_change", args=[pk])
         except NoReverseMatch:
             return None
 
