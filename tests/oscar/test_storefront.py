@@ -97,10 +97,12 @@ def test_the_dashboard_shows_the_menu_to_a_superuser(admin_client):
     assert page.status_code == 200
     html = page.content.decode()
     assert "Virtual try-on" in html
-    for name in ("tryon", "syncedproduct", "creditsnapshot", "watermarksettings"):
+    names = ("tryon", "syncedproduct", "creditsnapshot", "watermarksettings", "batchjob")
+    for name in (*names, "webhookdelivery"):
         assert f'href="{reverse(f"admin:genlook_{name}_changelist")}"' in html
     # And the pages it links to open.
-    assert admin_client.get(reverse("admin:genlook_syncedproduct_changelist")).status_code == 200
+    for name in ("syncedproduct", "batchjob", "webhookdelivery"):
+        assert admin_client.get(reverse(f"admin:genlook_{name}_changelist")).status_code == 200
 
 
 def test_the_menu_shows_staff_only_the_pages_they_may_see(staff):

@@ -22,6 +22,8 @@ PAGES: dict[str, str] = {
     "admin:genlook_tryon_changelist": "genlook.view_tryon",
     "admin:genlook_syncedproduct_changelist": "genlook.view_syncedproduct",
     "admin:genlook_watermarksettings_changelist": "genlook.view_watermarksettings",
+    "admin:genlook_batchjob_changelist": "genlook.view_batchjob",
+    "admin:genlook_webhookdelivery_changelist": "genlook.view_webhookdelivery",
 }
 ACCESS_FN = "genlook_django.contrib.oscar.dashboard.access_fn"
 
