@@ -328,21 +328,25 @@ def start_batch(self, job_id: int) -> int:
 
 
 def _start_classic_batch(task: Any, job_id: int, eager: bool) -> int:
+    def hand_over(item_ids: list[int]) -> None:
+        # Each request's items go to the poll task as soon as Genlook takes them: a later
+        # request's failure must not leave them (charged for) unpolled.
+        if not eager:  # eagerly, the admin's progress page or genlook_batch --wait polls
+            for item_id in item_ids:
+                jobs.enqueue("genlook.poll_batch_item", item_id, countdown=_poll_countdown(0))
+
     try:
-        classic_batches.submit(job_id, client=get_client(max_retries=1) if eager else None)
+        return classic_batches.submit(
+            job_id,
+            client=get_client(max_retries=1) if eager else None,
+            # No retry follows: an outage fails the items left, so that the job ends.
+            last_attempt=eager or task.request.retries >= task.max_retries,
+            on_pending=hand_over,
+        )
     except GenlookError as exc:
         if eager or not exc.is_transient:
             raise
         raise task.retry(exc=exc, countdown=_submit_backoff(task.request.retries)) from exc
-    pending = list(
-        BatchItem.objects.filter(job_id=job_id, state=BatchItem.State.PENDING).values_list(
-            "pk", flat=True
-        )
-    )
-    if not eager:  # eagerly, the admin's progress page or genlook_batch --wait polls
-        for item_id in pending:
-            jobs.enqueue("genlook.poll_batch_item", item_id, countdown=_poll_countdown(0))
-    return len(pending)
 
 
 @shared_task(bind=True, acks_late=True, name="genlook.run_batch_item", max_retries=5)

@@ -68,6 +68,19 @@ def test_classic_with_an_adapter_without_category_warns(adapter_for):
     assert "genlook.W063" in ids(**CLASSIC)
 
 
+def test_an_adapter_with_its_own_get_category_does_not_warn(adapter_for):
+    from django.contrib.auth.models import Group
+
+    from genlook_django.services.catalog import ProductAdapter
+
+    class TreeAdapter(ProductAdapter):  # e.g. one that walks a category tree
+        def get_category(self, instance):
+            return "tops"
+
+    adapter_for(Group, TreeAdapter)
+    assert "genlook.W063" not in ids(**CLASSIC)
+
+
 def test_the_classic_address_is_official_and_takes_webhooks():
     with override_settings(GENLOOK=CLASSIC, DEBUG=False):
         assert "genlook.W004" not in {m.id for m in check_genlook_settings()}

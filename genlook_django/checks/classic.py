@@ -102,17 +102,25 @@ def check_api_dialect(app_configs=None, **kwargs):
 
 
 def _adapters_without_category() -> list[Warning]:
-    found = []
-    for adapter in catalog.registered_adapters():
-        fixed = adapter.category
-        if fixed is None and getattr(adapter, "_category_field", None) is None:
-            found.append(
-                Warning(
-                    f"{adapter.label}'s adapter names no garment category.",
-                    hint="The classic API requires one of "
-                    f"{', '.join(CLASSIC_CATEGORIES)}: set the adapter's category, "
-                    "category_field or category_map (its try-ons fail CATEGORY_UNKNOWN).",
-                    id="genlook.W063",
-                )
-            )
-    return found
+    return [
+        Warning(
+            f"{adapter.label}'s adapter names no garment category.",
+            hint="The classic API requires one of "
+            f"{', '.join(CLASSIC_CATEGORIES)}: set the adapter's category, "
+            "category_field or category_map, or override get_category() "
+            "(its try-ons fail CATEGORY_UNKNOWN).",
+            id="genlook.W063",
+        )
+        for adapter in catalog.registered_adapters()
+        if not _names_a_category(adapter)
+    ]
+
+
+def _names_a_category(adapter: catalog.ProductAdapter) -> bool:
+    """A fixed category, a category field, or its own ``get_category()`` (Oscar's adapter
+    walks the category tree): whatever it returns is the adapter's business."""
+    return (
+        adapter.category is not None
+        or getattr(adapter, "_category_field", None) is not None
+        or type(adapter).get_category is not catalog.ProductAdapter.get_category
+    )

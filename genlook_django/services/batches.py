@@ -286,7 +286,7 @@ def run_in_process(
     if genlook_settings.classic:  # POST /v1/try-on/batch: no per-item creates
         ids = []
         failed_before = set(job.items.filter(state=State.FAILED).values_list("pk", flat=True))
-        classic_batches.submit(job.pk, client=client)
+        classic_batches.submit(job.pk, client=client, last_attempt=True)  # no retry here
         for failed in job.items.filter(state=State.FAILED).exclude(pk__in=failed_before):
             if on_item:
                 on_item(failed)

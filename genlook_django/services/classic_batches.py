@@ -12,12 +12,16 @@ progress page, ``genlook_batch --wait``) and ingested by ``tryons.results``.
 
 A batch Genlook may have accepted but whose answer was lost is never sent again (its
 items fail ``SUBMISSION_UNCERTAIN``); one refused before any processing (429, 500, 503,
-no connection) puts its items back in the queue and raises, for the task to retry.
+no connection) puts its items back in the queue and raises, for the task to retry, except
+on the last attempt, which fails them with the error's code so that the job ends. The
+items each request made pending are handed to ``on_pending`` at once, so that a later
+request's failure does not keep them from being polled.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -53,9 +57,17 @@ def batch_size() -> int:
     return max(1, min(LIMIT, int(genlook_settings.CLASSIC_BATCH_SIZE)))
 
 
-def submit(job_id: int, *, client: GenlookClient | None = None) -> int:
+def submit(
+    job_id: int,
+    *,
+    client: GenlookClient | None = None,
+    last_attempt: bool = False,
+    on_pending: Callable[[list[int]], Any] | None = None,
+) -> int:
     """Send every queued item of the job, ``batch_size()`` per request; how many are now
-    pending at Genlook. Transient refusals that created nothing are raised."""
+    pending at Genlook. ``on_pending`` gets the ids each request made pending, as soon as
+    it is answered. Transient refusals that created nothing are raised, unless this is
+    the ``last_attempt``: its items then fail with the error's code."""
     client = client or get_client()
     pending = 0
     try:
@@ -67,7 +79,10 @@ def submit(job_id: int, *, client: GenlookClient | None = None) -> int:
             )
             if not ids:
                 return pending
-            pending += _send(ids, client)
+            sent = _send(ids, client, last_attempt)
+            pending += len(sent)
+            if sent and on_pending is not None:
+                on_pending(sent)
     finally:
         finish_job_if_done(job_id)
 
@@ -101,14 +116,15 @@ def _pair(record: BatchTryOn, client: GenlookClient) -> tuple[Any, str] | None:
     return None
 
 
-def _send(ids: list[int], client: GenlookClient) -> int:
+def _send(ids: list[int], client: GenlookClient, last_attempt: bool) -> list[int]:
+    """The ids of the items Genlook accepted (now ``pending``)."""
     ready: list[tuple[BatchTryOn, tuple[Any, str]]] = []
     for record in _claim(ids):
         pair = _pair(record, client)
         if pair is not None:
             ready.append((record, pair))
     if not ready:
-        return 0
+        return []
     now = timezone.now()
     pks = [record.instance.pk for record, _ in ready]
     # Committed before the request leaves: a crash afterwards is known to be uncertain.
@@ -116,19 +132,22 @@ def _send(ids: list[int], client: GenlookClient) -> int:
     try:
         entries = client.create_batch([pair for _, pair in ready])
     except GenlookError as exc:
-        return _refused(ready, exc)
+        _refused(ready, exc, last_attempt)
+        return []
     logger.info("Sent %d batch item(s) in one POST /v1/try-on/batch", len(ready))
     by_index = {entry.index: entry for entry in entries}
-    accepted = 0
-    for index, (record, _) in enumerate(ready):
-        accepted += _record(record, by_index.get(index), now)
-    return accepted
+    return [
+        record.instance.pk
+        for index, (record, _) in enumerate(ready)
+        if _record(record, by_index.get(index), now)
+    ]
 
 
-def _record(record: BatchTryOn, entry: BatchEntry | None, sent_at: Any) -> int:
+def _record(record: BatchTryOn, entry: BatchEntry | None, sent_at: Any) -> bool:
+    """Whether the item is now pending at Genlook."""
     if entry is None:
         record.fail("SUBMISSION_UNCERTAIN", "Genlook's batch answer did not mention this item.")
-        return 0
+        return False
     if entry.generation is None:
         error = entry.error
         photo = any(str(d.get("path")) == "model_image" for d in (error.details if error else []))
@@ -136,7 +155,7 @@ def _record(record: BatchTryOn, entry: BatchEntry | None, sent_at: Any) -> int:
             "PHOTO_REJECTED" if photo else (error.code if error else None) or "REJECTED",
             str(error) if error else "Genlook rejected this item.",
         )
-        return 0
+        return False
     moved = (
         record.rows()
         .filter(state=SUBMITTING)
@@ -147,7 +166,7 @@ def _record(record: BatchTryOn, entry: BatchEntry | None, sent_at: Any) -> int:
             last_checked_at=sent_at,
         )
     )
-    return int(bool(moved))
+    return bool(moved)
 
 
 def _rejected_entries(exc: GenlookError) -> dict[int, BatchEntry]:
@@ -158,10 +177,10 @@ def _rejected_entries(exc: GenlookError) -> dict[int, BatchEntry]:
     return {e.index: e for e in batch_entries(exc.details[0].get("generations"))}
 
 
-def _refused(ready: list[tuple[BatchTryOn, Any]], exc: GenlookError) -> int:
+def _refused(ready: list[tuple[BatchTryOn, Any]], exc: GenlookError, last_attempt: bool) -> None:
     """The whole batch was refused or its answer lost: every item says why."""
     nothing_made = exc.is_transient and not exc.may_have_been_processed
-    if nothing_made and not isinstance(exc, InsufficientCreditsError):
+    if nothing_made and not isinstance(exc, InsufficientCreditsError) and not last_attempt:
         pks = [record.instance.pk for record, _ in ready]
         BatchItem.objects.filter(pk__in=pks, state=SUBMITTING).update(
             state=State.QUEUED, create_sent_at=None
@@ -171,7 +190,7 @@ def _refused(ready: list[tuple[BatchTryOn, Any]], exc: GenlookError) -> int:
     if rejected:  # no entry was valid: each item says why its own was not
         for index, (record, _) in enumerate(ready):
             _record(record, rejected.get(index), None)
-        return 0
+        return
     if isinstance(exc, InsufficientCreditsError):
         code = "INSUFFICIENT_CREDITS"
     elif exc.may_have_been_processed:
@@ -179,8 +198,8 @@ def _refused(ready: list[tuple[BatchTryOn, Any]], exc: GenlookError) -> int:
     elif isinstance(exc, AuthenticationError | PermissionDeniedError):
         logger.error("Genlook refused the API key: %s", exc)
         code = "CONFIGURATION_ERROR"
-    else:
+    else:  # e.g. a transient refusal on the last attempt: nothing is left to retry it
         code = exc.code or type(exc).__name__
+        logger.warning("Batch of %d item(s) failed %s: %s", len(ready), code, exc)
     for record, _ in ready:
         record.fail(code, str(exc))
-    return 0
