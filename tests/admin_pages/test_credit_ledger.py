@@ -123,6 +123,19 @@ def test_a_difference_is_said_not_hidden(storefront, boss):
     assert "moved by 4 more" in page
 
 
+def test_without_two_snapshots_the_charges_are_shown_all_the_same(storefront, boss, make_try_on):
+    ledger.charge(make_try_on(generation_id="gen_1", at=timezone.now() - timedelta(hours=1)))
+    CreditSnapshot.objects.all().delete()
+
+    spending = ledger.spending(since=timezone.now() - timedelta(days=30))
+    assert (spending.spent, spending.charged.total, spending.no_balance) == (None, 1, "snapshots")
+    page = boss.get(DASHBOARD).content.decode()  # reads the balance: one snapshot now
+
+    assert "1 charged" in page and "data-genlook-spent" not in page
+    assert re.search(r'data-genlook-kind="shopper">.*?(\d+)</td></tr>', page).group(1) == "1"
+    assert "not enough yet" in page
+
+
 # -- One balance on the whole page ------------------------------------------------------------
 
 
