@@ -5,7 +5,8 @@
 - photos (``ShopperPhoto`` rows and files) and result images older than ``RETENTION_DAYS``
   are deleted; the try-on rows stay for the statistics, anonymised (no shopper key, no
   result file, no raw answer from Genlook), and so do add-to-cart events (no shopper key);
-  webhook deliveries (their sender's address, headers and body) are deleted;
+  webhook deliveries (their sender's address, headers and body) are deleted, and so are
+  share links past their expiry or to such a try-on;
 - try-on rows, add-to-cart events and credit snapshots older than ``STATS_RETENTION_DAYS``
   are deleted.
 
@@ -36,6 +37,7 @@ from genlook_django.models import (
     CreditSnapshot,
     ErasureDebt,
     FunnelEvent,
+    ShareLink,
     ShopperPhoto,
     TryOn,
     UsageRecord,
@@ -57,6 +59,7 @@ REPORT_LINES = [
     ("try_ons_anonymised", "try-ons anonymised"),
     ("funnel_events_anonymised", "add-to-cart events anonymised"),
     ("webhook_deliveries_deleted", "webhook deliveries deleted"),
+    ("share_links_deleted", "share links deleted (expired, or to a try-on past retention)"),
     ("try_ons_deleted", "try-ons deleted (statistics retention)"),
     ("funnel_events_deleted", "add-to-cart events deleted"),
     ("snapshots_deleted", "credit snapshots deleted"),
@@ -70,6 +73,7 @@ class PurgeReport:
     try_ons_anonymised: int = 0
     funnel_events_anonymised: int = 0
     webhook_deliveries_deleted: int = 0
+    share_links_deleted: int = 0  # expired, or of a try-on past RETENTION_DAYS
     try_ons_deleted: int = 0  # past STATS_RETENTION_DAYS
     funnel_events_deleted: int = 0
     snapshots_deleted: int = 0
@@ -110,14 +114,14 @@ def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> Purg
         _purge_statistics(floor, report, dry_run)
     days = _days("RETENTION_DAYS")
     if days is not None:
-        _purge_personal_data(now - timedelta(days=days), floor, report, dry_run)
+        _purge_personal_data(now, now - timedelta(days=days), floor, report, dry_run)
     if not dry_run:
         logger.info("Genlook purge: %s", report.as_dict())
     return report
 
 
 def _purge_personal_data(
-    cutoff: datetime, floor: datetime | None, report: PurgeReport, dry_run: bool
+    now: datetime, cutoff: datetime, floor: datetime | None, report: PurgeReport, dry_run: bool
 ) -> None:
     photos = ShopperPhoto.objects.filter(created_at__lt=cutoff)
     old_try_ons = TryOn.objects.filter(created_at__lt=cutoff)
@@ -129,8 +133,13 @@ def _purge_personal_data(
     if floor is not None:
         events = events.filter(created_at__gte=floor)
     deliveries = WebhookDelivery.objects.filter(received_at__lt=cutoff)
+    # A link past its expiry opens nothing; one to a try-on past retention must not.
+    share_links = ShareLink.objects.filter(
+        Q(expires_at__lte=now) | Q(try_on__created_at__lt=cutoff)
+    )
     if dry_run:
         report.webhook_deliveries_deleted = deliveries.count()
+        report.share_links_deleted = share_links.count()
         report.photos = photos.count()
         report.results = with_result.count()
         report.try_ons_anonymised = personal.count()
@@ -159,6 +168,9 @@ def _purge_personal_data(
     for batch in _batches(deliveries):
         deleted, _by_model = WebhookDelivery.objects.filter(pk__in=batch).delete()
         report.webhook_deliveries_deleted += deleted
+    for batch in _batches(share_links):
+        deleted, _by_model = ShareLink.objects.filter(pk__in=batch).delete()
+        report.share_links_deleted += deleted
 
 
 def _purge_statistics(cutoff: datetime, report: PurgeReport, dry_run: bool) -> None:
