@@ -22,6 +22,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from genlook_django.conf import genlook_settings
 from genlook_django.models import BatchItem, ChargedGeneration, CreditSnapshot, TryOn
 
 logger = logging.getLogger("genlook_django.credits")
@@ -117,23 +118,34 @@ def breakdown(*, since: datetime | None = None, until: datetime | None = None) -
 @dataclass(frozen=True)
 class Spending:
     """What the balance snapshots say was spent between two of them, beside what the
-    ledger says was charged in the same interval."""
+    ledger says was charged in the same interval. Without a balance to compare (the
+    classic API has none; fewer than two snapshots), ``spent`` is None, ``charged``
+    covers the whole interval asked for, and ``no_balance`` says why."""
 
-    since: datetime | None  # the first snapshot of the interval
-    until: datetime | None  # the last
-    spent: int  # the balance's drops, added up
+    since: datetime | None  # the first snapshot of the interval (or the interval's start)
+    until: datetime | None  # the last (or now)
+    spent: int | None  # the balance's drops, added up
     topped_up: int  # its rises (top-ups, refunds)
     charged: Breakdown
+    no_balance: str = ""  # "", NO_BALANCE_CLASSIC or NO_BALANCE_SNAPSHOTS
 
     @property
     def difference(self) -> int:
-        """Spent minus charged: 0 when every credit spent is accounted for here."""
-        return self.spent - self.charged.total
+        """Spent minus charged: 0 when every credit spent is accounted for here (or when
+        nothing was spent to compare)."""
+        return 0 if self.spent is None else self.spent - self.charged.total
+
+
+NO_BALANCE_CLASSIC = "classic"  # the classic API has no credits endpoint
+NO_BALANCE_SNAPSHOTS = "snapshots"  # fewer than two snapshots in the interval
 
 
 def spending(*, since: datetime, now: datetime | None = None) -> Spending:
-    """From the last snapshot before ``since`` (else the first after) to the latest."""
+    """From the last snapshot before ``since`` (else the first after) to the latest; the
+    charges since ``since`` alone when there is no balance to set beside them."""
     now = now or timezone.now()
+    if genlook_settings.classic:
+        return _charged_only(since, now, NO_BALANCE_CLASSIC)
     before = CreditSnapshot.objects.filter(taken_at__lt=since).order_by("-taken_at", "-pk")
     points = list(before.values_list("taken_at", "balance")[:1])
     points += list(
@@ -142,11 +154,14 @@ def spending(*, since: datetime, now: datetime | None = None) -> Spending:
         .values_list("taken_at", "balance")
     )
     if len(points) < 2:
-        first = points[0][0] if points else None
-        return Spending(first, first, 0, 0, Breakdown({key: 0 for key in ROWS}))
+        return _charged_only(since, now, NO_BALANCE_SNAPSHOTS)
     spent = topped_up = 0
     for (_t1, previous), (_t2, current) in itertools.pairwise(points):
         spent += max(0, previous - current)
         topped_up += max(0, current - previous)
     start, end = points[0][0], points[-1][0]
     return Spending(start, end, spent, topped_up, breakdown(since=start, until=end))
+
+
+def _charged_only(since: datetime, now: datetime, reason: str) -> Spending:
+    return Spending(since, now, None, 0, breakdown(since=since, until=now), no_balance=reason)

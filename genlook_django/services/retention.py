@@ -5,7 +5,8 @@
 - photos (``ShopperPhoto`` rows and files) and result images older than ``RETENTION_DAYS``
   are deleted; the try-on rows stay for the statistics, anonymised (no shopper key, no
   result file, no raw answer from Genlook), and so do add-to-cart events (no shopper key);
-  webhook deliveries (their sender's address, headers and body) are deleted;
+  webhook deliveries (their sender's address, headers and body) are deleted, and so are
+  share links past their expiry or to such a try-on;
 - try-on rows, add-to-cart events and credit snapshots older than ``STATS_RETENTION_DAYS``
   are deleted.
 
@@ -13,8 +14,9 @@ Genlook's own copies follow ``KEEP_FOR_DAYS`` (1, 3 or 7 days), so the purge sen
 
 ``erase_shopper(key)`` (the admin's "erase this shopper", ``manage.py genlook_erase``, and a
 deleted Django user): every try-on, photo, file, add-to-cart event and quota record of the
-key goes at once, and ``DELETE /customers/{key}`` is enqueued on commit (a Celery task,
-retried while Genlook cannot be reached).
+key goes at once, but a try-on in flight (and its photo) is withdrawn and goes when it ends;
+``DELETE /customers/{key}`` is enqueued on commit, or once the last of those ends (a Celery
+task, retried while Genlook cannot be reached).
 """
 
 from __future__ import annotations
@@ -35,13 +37,15 @@ from genlook_django.models import (
     CreditSnapshot,
     ErasureDebt,
     FunnelEvent,
+    ShareLink,
     ShopperPhoto,
     TryOn,
     UsageRecord,
     WebhookDelivery,
 )
 from genlook_django.services import files, ledger
-from genlook_django.services.tryons import shoppers
+from genlook_django.services.tryons import erasure, shoppers
+from genlook_django.services.tryons.results import OPEN_STATES
 
 logger = logging.getLogger("genlook_django.retention")
 
@@ -55,6 +59,7 @@ REPORT_LINES = [
     ("try_ons_anonymised", "try-ons anonymised"),
     ("funnel_events_anonymised", "add-to-cart events anonymised"),
     ("webhook_deliveries_deleted", "webhook deliveries deleted"),
+    ("share_links_deleted", "share links deleted (expired, or to a try-on past retention)"),
     ("try_ons_deleted", "try-ons deleted (statistics retention)"),
     ("funnel_events_deleted", "add-to-cart events deleted"),
     ("snapshots_deleted", "credit snapshots deleted"),
@@ -68,6 +73,7 @@ class PurgeReport:
     try_ons_anonymised: int = 0
     funnel_events_anonymised: int = 0
     webhook_deliveries_deleted: int = 0
+    share_links_deleted: int = 0  # expired, or of a try-on past RETENTION_DAYS
     try_ons_deleted: int = 0  # past STATS_RETENTION_DAYS
     funnel_events_deleted: int = 0
     snapshots_deleted: int = 0
@@ -108,14 +114,14 @@ def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> Purg
         _purge_statistics(floor, report, dry_run)
     days = _days("RETENTION_DAYS")
     if days is not None:
-        _purge_personal_data(now - timedelta(days=days), floor, report, dry_run)
+        _purge_personal_data(now, now - timedelta(days=days), floor, report, dry_run)
     if not dry_run:
         logger.info("Genlook purge: %s", report.as_dict())
     return report
 
 
 def _purge_personal_data(
-    cutoff: datetime, floor: datetime | None, report: PurgeReport, dry_run: bool
+    now: datetime, cutoff: datetime, floor: datetime | None, report: PurgeReport, dry_run: bool
 ) -> None:
     photos = ShopperPhoto.objects.filter(created_at__lt=cutoff)
     old_try_ons = TryOn.objects.filter(created_at__lt=cutoff)
@@ -127,8 +133,13 @@ def _purge_personal_data(
     if floor is not None:
         events = events.filter(created_at__gte=floor)
     deliveries = WebhookDelivery.objects.filter(received_at__lt=cutoff)
+    # A link past its expiry opens nothing; one to a try-on past retention must not.
+    share_links = ShareLink.objects.filter(
+        Q(expires_at__lte=now) | Q(try_on__created_at__lt=cutoff)
+    )
     if dry_run:
         report.webhook_deliveries_deleted = deliveries.count()
+        report.share_links_deleted = share_links.count()
         report.photos = photos.count()
         report.results = with_result.count()
         report.try_ons_anonymised = personal.count()
@@ -157,6 +168,9 @@ def _purge_personal_data(
     for batch in _batches(deliveries):
         deleted, _by_model = WebhookDelivery.objects.filter(pk__in=batch).delete()
         report.webhook_deliveries_deleted += deleted
+    for batch in _batches(share_links):
+        deleted, _by_model = ShareLink.objects.filter(pk__in=batch).delete()
+        report.share_links_deleted += deleted
 
 
 def _purge_statistics(cutoff: datetime, report: PurgeReport, dry_run: bool) -> None:
@@ -219,34 +233,43 @@ def local_data(shopper_key: str) -> ErasureReport:
 
 
 def erase_shopper(shopper_key: str, *, remote: bool = True) -> ErasureReport:
-    """Delete everything kept here for ``shopper_key`` (files first, then rows), and on
+    """Erase everything kept here for ``shopper_key`` (files first, then rows), and on
     commit enqueue ``DELETE /customers/{shopper_key}`` at Genlook (unless ``remote`` is
-    False). Files that cannot be deleted are logged, never block the rest."""
+    False). Files that cannot be deleted are logged, never block the rest.
+
+    A try-on in flight is withdrawn as the shopper's own "delete" does it
+    (``erasure.withdraw``): hidden at once, and deleted when it ends, once the ledger has
+    its charge; its photo goes then too, and Genlook's erasure waits for it (a customer
+    erased mid-generation would leave that generation's result behind)."""
     if not shopper_key:
         raise ValueError("An empty shopper key names nobody.")
     report = ErasureReport(shopper_key=shopper_key)
     with transaction.atomic():
-        results = files.results_storage()
         try_ons = TryOn.objects.filter(shopper_key=shopper_key)
-        for name in try_ons.exclude(result_file="").values_list("result_file", flat=True):
+        in_flight = list(try_ons.filter(state__in=OPEN_STATES))
+        # Each is withdrawn, or deleted if not sent yet, or has just ended (then below).
+        withdrawn = sum(erasure.withdraw(try_on) for try_on in in_flight)
+        ended = try_ons.exclude(state__in=OPEN_STATES)
+        results = files.results_storage()
+        for name in ended.exclude(result_file="").values_list("result_file", flat=True):
             files.delete_quietly(results, name)
-        photos_storage = files.photos_storage()
-        photos = ShopperPhoto.objects.filter(shopper_key=shopper_key)
-        for name in photos.values_list("file_name", flat=True):
-            files.delete_quietly(photos_storage, name)
         report.funnel_events, _ = FunnelEvent.objects.filter(shopper_key=shopper_key).delete()
-        erased_ids = list(try_ons.values_list("pk", flat=True))
+        erased_ids = list(ended.values_list("pk", flat=True))
         ledger.erased(erased_ids)  # the credits they cost stay on the books
-        report.try_ons = _delete_try_ons(erased_ids)
-        report.photos, _ = photos.delete()
+        ended_meanwhile = {try_on.pk for try_on in in_flight} & set(erased_ids)
+        report.try_ons = _delete_try_ons(erased_ids) + len(in_flight) - len(ended_meanwhile)
+        for photo in ShopperPhoto.objects.filter(shopper_key=shopper_key):
+            erasure.erase_photo_when_unused(photo)  # or when its withdrawn try-on ends
+            report.photos += 1
         report.usage_records, _ = UsageRecord.objects.filter(shopper_key=shopper_key).delete()
         ErasureDebt.objects.filter(shopper_key=shopper_key).delete()  # this erasure supersedes it
         if remote:
-            jobs.enqueue_on_commit("genlook.erase_shopper_at_genlook", shopper_key)
+            erasure.erase_remote_when_idle(shopper_key)
     logger.info(
-        "Erased shopper %s…: %s try-on(s), %s photo(s)",
+        "Erased shopper %s…: %s try-on(s) (%s withdrawn until they end), %s photo(s)",
         shopper_key[:8],
         report.try_ons,
+        withdrawn,
         report.photos,
     )
     return report

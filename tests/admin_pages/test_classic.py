@@ -3,6 +3,8 @@ nothing is asked of Genlook for them."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -32,6 +34,35 @@ def test_the_credits_page_says_there_is_no_balance_to_read(classic, admin_client
     assert refreshed.status_code == 200
     assert "Balance refreshed" not in refreshed.content.decode()
     assert classic.state.count() == 0  # never asked
+
+
+def test_the_credits_page_still_shows_the_ledger(classic, admin_client, make_try_on):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from genlook_django.models import ChargedGeneration
+    from genlook_django.services import ledger
+
+    now = timezone.now()
+    first = make_try_on(generation_id="gen_1", at=now - timedelta(days=2))
+    ledger.charge(first)
+    ledger.charge(make_try_on(generation_id="gen_2", at=now - timedelta(days=1)))
+    ledger.charge(make_try_on(generation_id="gen_3", retry_of=first, at=now - timedelta(hours=1)))
+    ChargedGeneration.objects.create(generation_id="gen_4", kind="batch", charged_at=now)
+    ChargedGeneration.objects.create(  # before the chart's start: not counted
+        generation_id="gen_old", kind="shopper", charged_at=now - timedelta(days=90)
+    )
+
+    html = admin_client.get(DASHBOARD).content.decode()
+
+    assert "4 charged" in html
+    counts = dict(re.findall(r'data-genlook-kind="(\w+)">.*?(\d+)</td></tr>', html))
+    assert counts == {"shopper": "2", "retried": "1", "batch": "1", "deleted": "0", "erased": "0"}
+    assert "data-genlook-no-balance" in html and "classic API has no credits endpoint" in html
+    assert "Two balance snapshots are needed" not in html
+    assert "data-genlook-spent" not in html and "data-genlook-unreconciled" not in html
+    assert classic.state.count() == 0
 
 
 def test_with_v1_the_credits_page_has_no_such_banner(storefront, admin_client):

@@ -123,6 +123,19 @@ def test_a_difference_is_said_not_hidden(storefront, boss):
     assert "moved by 4 more" in page
 
 
+def test_without_two_snapshots_the_charges_are_shown_all_the_same(storefront, boss, make_try_on):
+    ledger.charge(make_try_on(generation_id="gen_1", at=timezone.now() - timedelta(hours=1)))
+    CreditSnapshot.objects.all().delete()
+
+    spending = ledger.spending(since=timezone.now() - timedelta(days=30))
+    assert (spending.spent, spending.charged.total, spending.no_balance) == (None, 1, "snapshots")
+    page = boss.get(DASHBOARD).content.decode()  # reads the balance: one snapshot now
+
+    assert "1 charged" in page and "data-genlook-spent" not in page
+    assert re.search(r'data-genlook-kind="shopper">.*?(\d+)</td></tr>', page).group(1) == "1"
+    assert "not enough yet" in page
+
+
 # -- One balance on the whole page ------------------------------------------------------------
 
 
@@ -167,3 +180,48 @@ def test_the_migration_backfills_the_ledger_from_the_rows_kept(make_try_on):
         "gen_old_1": "shopper",
         "gen_old_2": "retried",
     }
+
+
+# -- Charged although the result could not be had ----------------------------------------------
+
+
+@pytest.mark.parametrize("problem", ["no_url", "gone", "too_large"])
+def test_a_completed_generation_whose_result_is_lost_is_still_charged(
+    problem, make_try_on, person_photo, monkeypatch
+):
+    from genlook_django.client import Generation
+    from genlook_django.services.genlook import get_client
+    from genlook_django.services.tryons import results
+
+    client = get_client()
+    url = client.upload_image(person_photo, external_user_id="lost-result").image_url
+    if problem == "gone":
+        client.delete_customer("lost-result")  # the URL now answers 404
+    if problem == "too_large":
+        monkeypatch.setattr(results, "MAX_RESULT_BYTES", 10)
+    try_on = make_try_on(TryOn.State.PENDING, generation_id="gen_lost")
+    generation = Generation(
+        id="gen_lost", status="COMPLETED", result_image_url=None if problem == "no_url" else url
+    )
+
+    results.ingest(try_on, generation, client=client)
+    results.ingest(try_on, generation, client=client)  # a second answer adds nothing
+
+    try_on.refresh_from_db()
+    assert try_on.state == TryOn.State.FAILED
+    assert try_on.error_code in ("RESULT_MISSING", "RESULT_TOO_LARGE")
+    row = ChargedGeneration.objects.get()  # Genlook charged for it: on the books
+    assert (row.generation_id, row.kind, row.try_on_id) == ("gen_lost", "shopper", try_on.pk)
+
+
+def test_a_withdrawn_try_on_whose_result_is_lost_is_charged_as_erased(make_try_on):
+    from genlook_django.client import Generation
+    from genlook_django.services.tryons import results
+
+    try_on = make_try_on(TryOn.State.PENDING, generation_id="gen_withdrawn")
+    erasure.erase_try_on(try_on)  # in flight: withdrawn, deleted when it ends
+
+    results.ingest(try_on, Generation(id="gen_withdrawn", status="COMPLETED"))
+
+    assert not TryOn.objects.filter(pk=try_on.pk).exists()
+    assert kinds()["erased"] == 1

@@ -87,6 +87,39 @@ def test_webhook_deliveries_past_retention_go(make_try_on):
     assert list(WebhookDelivery.objects.values_list("reason", flat=True)) == ["unknown_token"]
 
 
+def test_expired_share_links_and_those_of_expired_try_ons_go(
+    make_try_on, monkeypatch, admin_client
+):
+    import re
+
+    from django.urls import reverse
+
+    from genlook_django.models import ShareLink
+
+    def link(try_on: TryOn, token: str, expires_in: timedelta) -> ShareLink:
+        return ShareLink.objects.create(
+            try_on=try_on, token_hash=token * 64, expires_at=timezone.now() + expires_in
+        )
+
+    recent = make_try_on(at=old(2), result=grey_jpeg())
+    expired_try_on = make_try_on(at=old(8), result=grey_jpeg())
+    link(recent, "a", -timedelta(minutes=1))  # expired
+    link(expired_try_on, "b", timedelta(days=3))  # its try-on is past RETENTION_DAYS
+    live = link(recent, "c", timedelta(days=3))
+    monkeypatch.setattr(retention, "BATCH", 1)  # one link per batch: each batch is read anew
+
+    output = purge("--dry-run")
+    assert "2  share links would be deleted" in output
+    page = admin_client.get(reverse("admin:genlook_tryon_purge")).content.decode()
+    figure = re.search(r'data-genlook-figure="share_links_deleted">.*?(\d+)</td>', page, re.S)
+    assert figure.group(1) == "2" and "share links to delete" in page
+    assert ShareLink.objects.count() == 3
+
+    assert retention.purge_expired().share_links_deleted == 2
+    assert list(ShareLink.objects.all()) == [live]
+    assert "0  share links deleted" in purge()
+
+
 def test_statistics_go_after_their_own_retention(make_try_on, settings):
     settings.GENLOOK = {**settings.GENLOOK, "STATS_RETENTION_DAYS": 90}
     make_try_on(at=old(100))

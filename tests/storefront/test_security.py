@@ -487,6 +487,36 @@ def test_a_try_on_erased_while_generating_is_erased_at_genlook_once_it_ends(
     assert storefront.state.files.get_by_url(generation.result_url) is None  # erased too
 
 
+def test_a_shopper_erased_while_generating_keeps_the_charge_on_the_books(
+    storefront, shopper, product, person_photo
+):
+    from genlook_django.models import ChargedGeneration
+    from genlook_django.services import retention
+
+    storefront.state.configure(generation_seconds=1.0)
+    created = start(shopper, product, person_photo).json()
+    row = TryOn.objects.get()
+    key, generation_id = row.shopper_key, row.generation_id
+    assert row.state == TryOn.State.PENDING
+
+    report = retention.erase_shopper(key)
+
+    assert (report.try_ons, report.photos) == (1, 1)
+    assert shopper.get(detail(created)).status_code == 404  # gone, for the shopper
+    assert TryOn.objects.get().withdrawn_at is not None  # kept until Genlook ends it
+    assert _erasures(storefront, key) == 0  # it would detach the running generation
+
+    client = get_client()
+    client.wait_for_generation(generation_id, timeout=10, interval=0.05)
+    results.poll_once(TryOn.objects.get(), client=client)
+
+    assert not TryOn.objects.exists() and not ShopperPhoto.objects.exists()
+    charged = ChargedGeneration.objects.get()  # Genlook charged for it: on the books
+    assert (charged.generation_id, charged.erased_at is not None) == (generation_id, True)
+    assert _erasures(storefront, key) == 1
+    assert not ErasureDebt.objects.exists()
+
+
 def test_a_try_on_deleted_before_its_submission_is_never_sent(
     storefront, shopper, product, person_photo, submissions_held
 ):

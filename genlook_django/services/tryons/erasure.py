@@ -47,8 +47,8 @@ def erase_photo(photo: ShopperPhoto) -> None:
     erase what Genlook holds for the shopper. Both wait while a try-on is in flight: the
     photo while an open try-on uses it, Genlook's erasure while the shopper has one."""
     shopper_key = photo.shopper_key
-    _erase_photo_when_unused(photo)
-    _erase_remote_when_idle(shopper_key)
+    erase_photo_when_unused(photo)
+    erase_remote_when_idle(shopper_key)
 
 
 def erase_try_on(try_on: TryOn) -> None:
@@ -60,7 +60,7 @@ def erase_try_on(try_on: TryOn) -> None:
     """
     shopper_key = try_on.shopper_key
     photo = ShopperPhoto.objects.filter(pk=try_on.photo_id).first() if try_on.photo_id else None
-    if not _withdraw(try_on):
+    if not withdraw(try_on):
         result_file = (
             TryOn.objects.filter(pk=try_on.pk).values_list("result_file", flat=True).first()
         )
@@ -68,11 +68,11 @@ def erase_try_on(try_on: TryOn) -> None:
         ledger.erased([try_on.pk])
         TryOn.objects.filter(pk=try_on.pk).delete()
     if photo is not None:
-        _erase_photo_when_unused(photo)
-    _erase_remote_when_idle(shopper_key)
+        erase_photo_when_unused(photo)
+    erase_remote_when_idle(shopper_key)
 
 
-def _withdraw(try_on: TryOn) -> bool:
+def withdraw(try_on: TryOn) -> bool:
     """True if the try-on is in flight and now withdrawn (kept until it ends)."""
     if try_on.is_final:
         return False
@@ -98,7 +98,7 @@ def _delete_photo(photo: ShopperPhoto) -> None:
     ShopperPhoto.objects.filter(pk=photo.pk).delete()
 
 
-def _erase_photo_when_unused(photo: ShopperPhoto) -> None:
+def erase_photo_when_unused(photo: ShopperPhoto) -> None:
     if not _open(photo_id=photo.pk):
         _delete_photo(photo)
         return
@@ -109,7 +109,7 @@ def _erase_photo_when_unused(photo: ShopperPhoto) -> None:
         _delete_photo(photo)
 
 
-def _erase_remote_when_idle(shopper_key: str) -> None:
+def erase_remote_when_idle(shopper_key: str) -> None:
     if not _open(shopper_key=shopper_key):
         _erase_remote_on_commit(shopper_key)
         return

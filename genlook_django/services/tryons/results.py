@@ -78,17 +78,17 @@ def ingest(record: Record, generation: Generation, *, client: GenlookClient | No
         )
         return instance
     if not generation.result_image_url:
-        current.fail("RESULT_MISSING", "Genlook reported no result image.", raw=generation.raw)
+        _fail_charged(current, "RESULT_MISSING", "Genlook reported no result image.", generation)
         return instance
 
     client = client or get_client()
     try:
         content = client.download(generation.result_image_url, max_bytes=MAX_RESULT_BYTES)
     except DownloadTooLarge as exc:
-        current.fail(current.too_large_code, str(exc), raw=generation.raw)
+        _fail_charged(current, current.too_large_code, str(exc), generation)
         return instance
     except NotFoundError as exc:
-        current.fail("RESULT_MISSING", str(exc), raw=generation.raw)
+        _fail_charged(current, "RESULT_MISSING", str(exc), generation)
         return instance
     content = current.prepare_result(content)
     storage = files.results_storage()
@@ -112,6 +112,15 @@ def ingest(record: Record, generation: Generation, *, client: GenlookClient | No
     ledger.charge(instance)  # before the signals: a withdrawn try-on is deleted by one
     current.completed()
     return instance
+
+
+def _fail_charged(current: Any, code: str, message: str, generation: Generation) -> None:
+    """Fail a record whose generation COMPLETED at Genlook but whose result cannot be had
+    here: Genlook charged for it all the same, so the ledger records it (before the
+    signals, as on success: a withdrawn try-on is deleted by one)."""
+    if current.rows().filter(state__in=current.open_states).exists():
+        ledger.charge(current.instance)
+    current.fail(code, message, raw=generation.raw)
 
 
 # A create whose answer was lost (a timeout, a 502/504, a worker killed mid-create): the
