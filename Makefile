@@ -41,6 +41,8 @@ demo: $(STAMP)
 demo-oscar: $(STAMP)
 	DJANGO_SETTINGS_MODULE=example_oscar.settings $(BIN)/python manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=example_oscar.settings $(BIN)/python manage.py seed_oscar_demo --with-admin
+	@# The catalogue's listings come from a search index (Whoosh, in var/).
+	DJANGO_SETTINGS_MODULE=example_oscar.settings $(BIN)/python manage.py update_index --verbosity 0
 	@echo "Shop: http://127.0.0.1:$(PORT)/   Dashboard: http://127.0.0.1:$(PORT)/dashboard/ (admin@example.com / admin)"
 	DJANGO_SETTINGS_MODULE=example_oscar.settings PORT=$(PORT) \
 		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

@@ -121,7 +121,14 @@ AUTHENTICATION_BACKENDS = (
     "django.contrib.auth.backends.ModelBackend",
 )
 
-HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
+# Oscar's catalogue pages list products through a search backend; Haystack's simple engine
+# finds none of them, so the demo keeps a Whoosh index in var/ (`make demo-oscar` builds it).
+HAYSTACK_CONNECTIONS = {
+    "default": {
+        "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
+        "PATH": str(VAR_DIR / "whoosh"),
+    }
+}
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
