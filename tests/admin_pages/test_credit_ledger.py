@@ -11,8 +11,6 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps as django_apps
-from django.contrib.auth.models import User
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,13 +23,6 @@ pytestmark = pytest.mark.django_db
 
 DASHBOARD = reverse("admin:genlook_creditsnapshot_changelist")
 REFRESH = reverse("admin:genlook_creditsnapshot_refresh")
-
-
-@pytest.fixture
-def boss(db) -> Client:
-    client = Client()
-    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "x"))
-    return client
 
 
 def kinds() -> dict[str, int]:
@@ -88,7 +79,9 @@ def test_an_erased_shopper_keeps_their_charges_on_the_books(real_try_on):
     assert ChargedGeneration.objects.get().erased_at is not None
 
 
-def test_spent_reconciles_with_charged_on_the_credits_page(storefront, real_try_on, boss, settings):
+def test_spent_reconciles_with_charged_on_the_credits_page(
+    storefront, real_try_on, admin_client, settings
+):
     settings.GENLOOK = {**settings.GENLOOK, "CREDITS_SNAPSHOT_INTERVAL": 0}
     storefront.state.set_credits(API_KEY, 50)
     credits.get_balance(refresh=True)  # the snapshot before
@@ -96,8 +89,8 @@ def test_spent_reconciles_with_charged_on_the_credits_page(storefront, real_try_
         real_try_on()
     TryOn.objects.filter(pk=TryOn.objects.order_by("pk").first().pk).delete()
 
-    boss.post(REFRESH)  # the snapshot after: Genlook charged 3 credits
-    page = boss.get(DASHBOARD).content.decode()
+    admin_client.post(REFRESH)  # the snapshot after: Genlook charged 3 credits
+    page = admin_client.get(DASHBOARD).content.decode()
 
     assert CreditSnapshot.objects.order_by("-taken_at").first().balance == 47
     assert "Spent 3 credits" in page
@@ -107,7 +100,7 @@ def test_spent_reconciles_with_charged_on_the_credits_page(storefront, real_try_
     assert re.search(r'data-genlook-kind="deleted">.*?(\d+)</td></tr>', page).group(1) == "1"
 
 
-def test_a_difference_is_said_not_hidden(storefront, boss):
+def test_a_difference_is_said_not_hidden(storefront, admin_client):
     now = timezone.now()
     CreditSnapshot.objects.create(balance=40, taken_at=now - timedelta(hours=2))
     CreditSnapshot.objects.create(balance=35, taken_at=now - timedelta(hours=1))
@@ -116,20 +109,22 @@ def test_a_difference_is_said_not_hidden(storefront, boss):
     )
     storefront.state.set_credits(API_KEY, 35)
 
-    page = boss.get(DASHBOARD).content.decode()
+    page = admin_client.get(DASHBOARD).content.decode()
 
     assert "Spent 5 credits" in page and "1 charged" in page
     assert "data-genlook-unreconciled" in page
     assert "moved by 4 more" in page
 
 
-def test_without_two_snapshots_the_charges_are_shown_all_the_same(storefront, boss, make_try_on):
+def test_without_two_snapshots_the_charges_are_shown_all_the_same(
+    storefront, admin_client, make_try_on
+):
     ledger.charge(make_try_on(generation_id="gen_1", at=timezone.now() - timedelta(hours=1)))
     CreditSnapshot.objects.all().delete()
 
     spending = ledger.spending(since=timezone.now() - timedelta(days=30))
     assert (spending.spent, spending.charged.total, spending.no_balance) == (None, 1, "snapshots")
-    page = boss.get(DASHBOARD).content.decode()  # reads the balance: one snapshot now
+    page = admin_client.get(DASHBOARD).content.decode()  # reads the balance: one snapshot now
 
     assert "1 charged" in page and "data-genlook-spent" not in page
     assert re.search(r'data-genlook-kind="shopper">.*?(\d+)</td></tr>', page).group(1) == "1"
@@ -139,14 +134,14 @@ def test_without_two_snapshots_the_charges_are_shown_all_the_same(storefront, bo
 # -- One balance on the whole page ------------------------------------------------------------
 
 
-def test_card_snapshots_and_chart_agree_after_a_refresh(storefront, boss, settings):
+def test_card_snapshots_and_chart_agree_after_a_refresh(storefront, admin_client, settings):
     settings.GENLOOK = {**settings.GENLOOK, "CREDITS_SNAPSHOT_INTERVAL": 900}
     storefront.state.set_credits(API_KEY, 80)
-    boss.get(DASHBOARD)  # reads 80, stores a snapshot
+    admin_client.get(DASHBOARD)  # reads 80, stores a snapshot
     storefront.state.set_credits(API_KEY, 72)
 
-    boss.post(REFRESH)  # within the interval: the latest snapshot moves to 72
-    response = boss.get(DASHBOARD)
+    admin_client.post(REFRESH)  # within the interval: the latest snapshot moves to 72
+    response = admin_client.get(DASHBOARD)
     page = response.content.decode()
 
     assert re.search(r"data-genlook-balance>(\d+)<", page).group(1) == "72"

@@ -23,13 +23,6 @@ LIST = reverse("admin:genlook_batchjob_changelist")
 PROGRESS = reverse("admin:genlook_batchjob_progress")
 
 
-@pytest.fixture
-def boss(db) -> Client:
-    client = Client()
-    client.force_login(User.objects.create_superuser("boss", "boss@example.com", "x"))
-    return client
-
-
 def make_jobs(count: int, product) -> list[BatchJob]:
     content_type = ContentType.objects.get_for_model(product)
     jobs = []
@@ -57,11 +50,11 @@ def list_queries(client: Client) -> tuple[str, int]:
     return response.content.decode(), len(queries.captured_queries)
 
 
-def test_the_list_counts_progress_without_a_query_per_row(boss, products):
+def test_the_list_counts_progress_without_a_query_per_row(admin_client, products):
     make_jobs(2, products[0])
-    page, few = list_queries(boss)
+    page, few = list_queries(admin_client)
     make_jobs(6, products[0])
-    page, many = list_queries(boss)
+    page, many = list_queries(admin_client)
 
     assert many == few
     assert page.count('<progress max="3" value="3">') == 8
@@ -69,18 +62,18 @@ def test_the_list_counts_progress_without_a_query_per_row(boss, products):
 
 
 def test_the_list_moves_running_jobs_along_without_a_worker(
-    boss, products, person_photo, django_capture_on_commit_callbacks
+    admin_client, products, person_photo, django_capture_on_commit_callbacks
 ):
     job = batches.create_job(photos_in=[("a.png", person_photo)], products=products[:2])
     with django_capture_on_commit_callbacks(execute=True):
         batches.start(job)
-    page = boss.get(LIST).content.decode()
+    page = admin_client.get(LIST).content.decode()
     assert f'data-genlook-job="{job.pk}"' in page
     assert "batch_progress.js" in page
 
     deadline = time.monotonic() + 20
     while True:
-        body = boss.get(PROGRESS, {"ids": str(job.pk)}).json()["jobs"][str(job.pk)]
+        body = admin_client.get(PROGRESS, {"ids": str(job.pk)}).json()["jobs"][str(job.pk)]
         if not body["open"]:
             break
         assert time.monotonic() < deadline, body
