@@ -98,6 +98,16 @@ def _batches(queryset: QuerySet) -> Iterator[list[int]]:
         last = pks[-1]
 
 
+def _delete_in_batches(queryset: QuerySet) -> int:
+    """Delete ``queryset`` ``BATCH`` rows at a time; returns the rows deleted (cascades
+    included, as ``QuerySet.delete`` counts them)."""
+    deleted = 0
+    for batch in _batches(queryset):
+        count, _by_model = queryset.model.objects.filter(pk__in=batch).delete()
+        deleted += count
+    return deleted
+
+
 def _days(name: str) -> float | None:
     value = getattr(genlook_settings, name)
     return None if value is None else float(value)
@@ -165,12 +175,8 @@ def _purge_personal_data(
         report.funnel_events_anonymised += FunnelEvent.objects.filter(pk__in=batch).update(
             shopper_key=""
         )
-    for batch in _batches(deliveries):
-        deleted, _by_model = WebhookDelivery.objects.filter(pk__in=batch).delete()
-        report.webhook_deliveries_deleted += deleted
-    for batch in _batches(share_links):
-        deleted, _by_model = ShareLink.objects.filter(pk__in=batch).delete()
-        report.share_links_deleted += deleted
+    report.webhook_deliveries_deleted += _delete_in_batches(deliveries)
+    report.share_links_deleted += _delete_in_batches(share_links)
 
 
 def _purge_statistics(cutoff: datetime, report: PurgeReport, dry_run: bool) -> None:
@@ -192,12 +198,8 @@ def _purge_statistics(cutoff: datetime, report: PurgeReport, dry_run: bool) -> N
         ):
             files.delete_quietly(storage, name)
         report.try_ons_deleted += _delete_try_ons(batch)
-    for batch in _batches(events):
-        deleted, _by_model = FunnelEvent.objects.filter(pk__in=batch).delete()
-        report.funnel_events_deleted += deleted
-    for batch in _batches(snapshots):
-        deleted, _by_model = CreditSnapshot.objects.filter(pk__in=batch).delete()
-        report.snapshots_deleted += deleted
+    report.funnel_events_deleted += _delete_in_batches(events)
+    report.snapshots_deleted += _delete_in_batches(snapshots)
 
 
 def _delete_try_ons(pks: list[int]) -> int:
