@@ -84,7 +84,7 @@ def get_balance(*, refresh: bool = False, client: GenlookClient | None = None) -
         credits = (client or get_client(max_retries=1, rate_wait_timeout=5.0)).get_credits()
     except (GenlookError, ImproperlyConfigured) as exc:  # down, refused, or no API_KEY
         logger.warning("Could not read the Genlook credit balance: %s", exc)
-        last = CreditSnapshot.objects.order_by("-taken_at").first()
+        last = latest_snapshot()
         return Balance(
             last.balance if last else None,
             last.taken_at if last else None,
