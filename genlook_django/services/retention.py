@@ -44,7 +44,7 @@ from genlook_django.models import (
     WebhookDelivery,
 )
 from genlook_django.services import files, ledger
-from genlook_django.services.tryons import erasure, shoppers
+from genlook_django.services.tryons import erasure, looks, shoppers
 from genlook_django.services.tryons.results import OPEN_STATES
 
 logger = logging.getLogger("genlook_django.retention")
@@ -122,9 +122,9 @@ def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> Purg
     floor = None if stats_days is None else now - timedelta(days=stats_days)
     if floor is not None:
         _purge_statistics(floor, report, dry_run)
-    days = _days("RETENTION_DAYS")
-    if days is not None:
-        _purge_personal_data(now, now - timedelta(days=days), floor, report, dry_run)
+    cutoff = looks.retention_cutoff(now)
+    if cutoff is not None:
+        _purge_personal_data(now, cutoff, floor, report, dry_run)
     if not dry_run:
         logger.info("Genlook purge: %s", report.as_dict())
     return report
