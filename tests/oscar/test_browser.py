@@ -10,7 +10,7 @@ from django.core.management import call_command
 from oscar.core.loading import get_model
 
 from genlook_django.models import TryOn
-from tests.support.browser import OUTPUT
+from tests.support.browser import OUTPUT, try_on_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,14 +49,7 @@ def test_a_shopper_tries_on_an_oscar_product_in_chromium(live_server, browser, s
     title = shop[tried_on].title  # a child's dialog shows its parent
     dialog = page.get_by_role("dialog", name=title)
     dialog.wait_for()
-    page.set_input_files("[data-genlook-file]", str(PHOTO))
-    dialog.get_by_role("img", name="Your photo").first.wait_for()
-    dialog.get_by_role("checkbox").check()
-    dialog.locator("[data-genlook-submit]").click()
-
-    result = dialog.locator("[data-genlook-result]")
-    result.wait_for(state="visible", timeout=20_000)
-    assert result.evaluate("img => img.complete && img.naturalWidth > 0")
+    try_on_photo(page, dialog, PHOTO)
     assert dialog.get_by_role("heading", name="Here is your look").is_visible()
     page.screenshot(path=str(OUTPUT / f"oscar-browser-{upc.lower()}.png"))
     assert errors == []

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from genlook_django.models import TryOn, WebhookDelivery
-from tests.support.browser import OUTPUT
+from tests.support.browser import OUTPUT, try_on_photo
 from tests.support.catalog import API_KEY
 from tests.support.dialects import speak
 
@@ -52,14 +52,7 @@ def test_a_shopper_tries_on_a_product_through_the_classic_api(
     page.get_by_role("button", name="Try it on").click()
     dialog = page.get_by_role("dialog", name="Sage Wrap Dress")
     dialog.wait_for()
-    page.set_input_files("[data-genlook-file]", str(PHOTO))
-    dialog.get_by_role("img", name="Your photo").first.wait_for()
-    dialog.get_by_role("checkbox").check()
-    dialog.locator("[data-genlook-submit]").click()
-
-    result = dialog.locator("[data-genlook-result]")
-    result.wait_for(state="visible", timeout=20_000)
-    assert result.evaluate("img => img.complete && img.naturalWidth > 0")
+    try_on_photo(page, dialog, PHOTO)
     page.screenshot(path=str(OUTPUT / "browser-classic-result.png"))
     assert errors == []
     context.close()

@@ -53,3 +53,16 @@ def browser(monkeypatch):
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def try_on_photo(page, dialog, photo: Path):
+    """In the widget's open ``dialog``: choose ``photo``, give consent, submit; the result
+    image, once shown and loaded."""
+    page.set_input_files("[data-genlook-file]", str(photo))
+    dialog.get_by_role("img", name="Your photo").first.wait_for()
+    dialog.get_by_role("checkbox").check()
+    dialog.locator("[data-genlook-submit]").click()
+    result = dialog.locator("[data-genlook-result]")
+    result.wait_for(state="visible", timeout=20_000)
+    assert result.evaluate("img => img.complete && img.naturalWidth > 0")
+    return result
