@@ -29,16 +29,34 @@ def test_a_phone_photo_is_turned_upright_downscaled_and_stripped():
     result = photos.normalise(source, LIMITS)
 
     image = open_result(result)
-    assert (result.width, result.height) == image.size == (768, 1024)  # portrait now
+    # Portrait now, at the decoder's 1/4 scale (1008 px: within 3% of the 1024 px aimed at).
+    assert (result.width, result.height) == image.size == (756, 1008)
     assert result.source_size == (4032, 3024)
     assert result.source_format == "JPEG"
     assert not image.getexif()  # no orientation, camera or GPS left
     assert b"Exif" not in result.content[:2048]
     # Rotated 90° clockwise: the red left half is now the top half.
-    top = image.getpixel((384, 100))
-    bottom = image.getpixel((384, 900))
+    top = image.getpixel((378, 100))
+    bottom = image.getpixel((378, 900))
     assert top[0] > 150 and top[2] < 100
     assert bottom[2] > 150 and bottom[0] < 100
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ((4032, 3024), (1008, 756)),  # 1/4 scale, 1.6% short: kept as decoded
+        ((4000, 3000), (1000, 750)),  # 1/4 scale, 2.3% short: kept as decoded
+        ((3900, 2925), (1024, 768)),  # 1/4 would be 4.8% short: 1/2 scale, then downscaled
+        ((4096, 3072), (1024, 768)),  # 1/4 scale exactly
+        ((6000, 4000), (1024, 683)),  # 1/4 scale covers (1500 px), then downscaled
+    ],
+)
+def test_a_large_jpeg_keeps_its_reduced_scale_decode_when_it_is_nearly_the_target(
+    source, expected
+):
+    result = photos.normalise(images.jpeg(source), LIMITS)
+    assert (result.width, result.height) == open_result(result).size == expected
 
 
 def test_a_small_photo_is_not_enlarged():
@@ -124,7 +142,7 @@ def test_content_decides_the_type_not_the_name():
 
 def test_limits_come_from_the_settings(settings):
     settings.GENLOOK = {**settings.GENLOOK, "PHOTO_LONG_EDGE": 512, "PHOTO_MIN_EDGE": 100}
-    result = photos.normalise(images.jpeg((2000, 1000)))
+    result = photos.normalise(images.jpeg((1800, 900)))
     assert (result.width, result.height) == (512, 256)
 
 
