@@ -55,6 +55,7 @@ def setup_django(workdir: str) -> None:
                 "OPTIONS": {
                     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                     "timeout": 30,
+                    "transaction_mode": "IMMEDIATE",
                 },
             }
         },

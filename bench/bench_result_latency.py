@@ -44,6 +44,26 @@ sys.path.insert(0, str(ROOT))
 API_KEY = "gk_bench_latency"
 # The production goal (a worker, as the widget follows a try-on): added latency p50, p95.
 GOAL_P50, GOAL_P95 = 0.2, 0.5
+# Exceptions that ended a thread (a shopper, a submission): each one fails the run.
+THREAD_ERRORS: list[BaseException] = []
+
+
+def _count_thread_errors() -> None:
+    default = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        THREAD_ERRORS.append(args.exc_value or args.exc_type())
+        default(args)
+
+    threading.excepthook = hook
+
+
+def thread_errors_line() -> str | None:
+    """What to print when a thread died of an exception during the run, else None."""
+    if not THREAD_ERRORS:
+        return None
+    kinds = sorted({f"{type(exc).__name__}: {exc}" for exc in THREAD_ERRORS})
+    return f"  ERRORS: {len(THREAD_ERRORS)} thread(s) ended by an exception ({'; '.join(kinds)})"
 
 
 def setup_django(workdir: str) -> None:
@@ -77,7 +97,9 @@ def setup_django(workdir: str) -> None:
             "default": {
                 "ENGINE": "django.db.backends.sqlite3",
                 "NAME": f"{workdir}/bench.db",
-                "OPTIONS": {"timeout": 30},
+                # Write transactions take SQLite's lock when they begin, so concurrent
+                # writers wait for it (a deferred one that reads first fails at once).
+                "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
             }
         },
         STORAGES={
@@ -114,6 +136,7 @@ def setup_django(workdir: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    _count_thread_errors()
 
 
 def make_product():
@@ -318,6 +341,10 @@ def main() -> int:
                     f"p95 {goal[1]:.2f}s   anchor: p50 <= {GOAL_P50:g} s, p95 <= {GOAL_P95:g} s"
                     f"  {'OK' if hit else 'MISSED'}"
                 )
+            errors = thread_errors_line()
+            if errors:
+                print(errors)
+                ok = False
             print("P3 goals met" if ok else "P3 GOALS MISSED")
     return 0 if ok else 1
 

@@ -93,6 +93,7 @@ def database_from_url(url: str, *, conn_max_age: int = 0, pool_size: int = 0) ->
     if engine.endswith("sqlite3"):
         # sqlite:///relative/path, sqlite:////absolute/path, sqlite://:memory:
         name = parts.netloc or unquote(parts.path[1:] if parts.path.startswith("/") else "")
+        options.setdefault("transaction_mode", "IMMEDIATE")  # writers wait: genlook.W090
         return {"ENGINE": engine, "NAME": name or ":memory:", "OPTIONS": options}
     if pool_size > 0 and engine.endswith("postgresql"):
         options["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 30}

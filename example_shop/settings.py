@@ -98,6 +98,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "db.sqlite3",
+        # A write transaction takes the lock when it begins, so two shoppers' try-ons
+        # stored at once wait for each other instead of failing (genlook.W090).
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 }
 if os.environ.get("DATABASE_URL"):  # e.g. postgresql://shop:secret@db:5432/shop

@@ -1,5 +1,7 @@
 """The lazy GENLOOK settings and the system checks that guard them."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
@@ -248,3 +250,33 @@ def test_the_sandbox_and_other_proxies_are_not_the_real_api():
         genlook = {"API_KEY": "gk_x", "BASE_URL": base_url, "PUBLIC_BASE_URL": "http://127.0.0.1"}
         with override_settings(GENLOOK=genlook):
             assert product_image_warnings() == []
+
+
+def sqlite(name: str = "/srv/shop/db.sqlite3", **options) -> dict:
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": name, "OPTIONS": options}
+
+
+@pytest.mark.parametrize(
+    ("database", "warned"),
+    [
+        (sqlite(), True),  # deferred, SQLite's own default
+        (sqlite(transaction_mode="DEFERRED"), True),
+        (sqlite(transaction_mode="IMMEDIATE"), False),
+        (sqlite(transaction_mode="exclusive"), False),
+        (sqlite(":memory:"), False),  # one process's test database
+        ({"ENGINE": "django.db.backends.postgresql", "NAME": "shop"}, False),
+    ],
+)
+def test_a_file_sqlite_database_with_deferred_transactions_is_warned_about(
+    database, warned, monkeypatch
+):
+    from genlook_django.checks import check_database
+    from genlook_django.checks import database as database_checks
+
+    # The settings the check reads, not the test's connections (Django warns about those).
+    monkeypatch.setattr(database_checks, "settings", SimpleNamespace(DATABASES={"s": database}))
+    messages = check_database()
+    named = check_database(databases=["s"])  # as migrate and check --database ask
+    assert [m.id for m in messages] == [m.id for m in named] == (["genlook.W090"] if warned else [])
+    if warned:
+        assert "IMMEDIATE" in messages[0].hint

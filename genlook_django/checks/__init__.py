@@ -6,6 +6,7 @@ Importing this package registers every check (``GenlookConfig.ready`` does).
 from .catalog import check_catalog_adapters, check_catalog_sample, check_product_sync
 from .classic import check_api_dialect
 from .core import check_genlook_settings
+from .database import check_database
 from .oscar import check_oscar
 from .sharing import check_sharing
 from .storefront import check_admin, check_storefront
@@ -17,6 +18,7 @@ __all__ = [
     "check_api_dialect",
     "check_catalog_adapters",
     "check_catalog_sample",
+    "check_database",
     "check_genlook_settings",
     "check_oscar",
     "check_product_sync",

@@ -148,7 +148,10 @@ def test_the_beat_schedule_names_only_tasks_that_exist(read_settings):
     ("url", "expected"),
     [
         ("postgres://u@localhost/db", {"ENGINE": "django.db.backends.postgresql", "NAME": "db"}),
-        ("sqlite:////srv/shop/db.sqlite3", {"NAME": "/srv/shop/db.sqlite3"}),
+        (
+            "sqlite:////srv/shop/db.sqlite3",
+            {"NAME": "/srv/shop/db.sqlite3", "OPTIONS": {"transaction_mode": "IMMEDIATE"}},
+        ),
         ("sqlite:///var/db.sqlite3", {"NAME": "var/db.sqlite3"}),
         ("mysql://u:p@h:3307/shop", {"ENGINE": "django.db.backends.mysql", "PORT": "3307"}),
     ],

@@ -36,7 +36,13 @@ TEMPLATES = [
         "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
     }
 ]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": WORK_DIR / "db.sqlite3"}}
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": WORK_DIR / "db.sqlite3",
+        "OPTIONS": {"transaction_mode": "IMMEDIATE"},
+    }
+}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = WORK_DIR / "media"
 STATIC_URL = "/static/"

@@ -52,9 +52,7 @@ def test_a_phone_photo_is_turned_upright_downscaled_and_stripped():
         ((6000, 4000), (1024, 683)),  # 1/4 scale covers (1500 px), then downscaled
     ],
 )
-def test_a_large_jpeg_keeps_its_reduced_scale_decode_when_it_is_nearly_the_target(
-    source, expected
-):
+def test_a_large_jpeg_keeps_its_reduced_scale_decode_when_it_is_nearly_the_target(source, expected):
     result = photos.normalise(images.jpeg(source), LIMITS)
     assert (result.width, result.height) == open_result(result).size == expected
 
