@@ -16,8 +16,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from PIL import Image, UnidentifiedImageError
 
@@ -98,6 +100,7 @@ class TryOnAdmin(
                     "product_external_id",
                     "state_badge",
                     "retry_of_link",
+                    "shared",
                 ]
             },
         ),
@@ -276,6 +279,16 @@ class TryOnAdmin(
             self._url("change", original.pk),
             str(original.public_id)[:8],
         )
+
+    @admin.display(description=_("shared"))
+    def shared(self, obj: TryOn) -> str:
+        """The share links that still open this look, linked to their list (to revoke)."""
+        count = obj.share_links.filter(expires_at__gt=timezone.now()).count()
+        if not count:
+            return "-"
+        url = reverse(f"{self.admin_site.name}:genlook_sharelink_changelist")
+        label = ngettext("%(count)d open link", "%(count)d open links", count) % {"count": count}
+        return format_html('<a href="{}?q={}">{}</a>', url, obj.public_id, label)
 
     @admin.display(description=_("queued"))
     def queued(self, obj: TryOn) -> str:

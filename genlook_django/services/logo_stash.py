@@ -1,12 +1,15 @@
 """A logo chosen on the watermark page but not saved yet, because the form had another
 error: kept aside (``genlook/watermark/pending/`` in the default storage) under a signed
 token the page carries along, so the merchant need not choose it again and the preview
-shows it. The token is signed (``SECRET_KEY``) and expires: no other file can be named."""
+shows it. The token is signed (``SECRET_KEY``) and expires: no other file can be named.
+A logo never saved is deleted by the retention purge once its token has expired
+(``purge_unused``)."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 
 from django.core import signing
@@ -69,3 +72,26 @@ def discard(token: str) -> None:
         default_storage.delete(entry["name"])
     except OSError:
         logger.warning("Could not delete the stashed logo %s", entry["name"])
+
+
+def purge_unused(now: datetime, *, dry_run: bool = False) -> int:
+    """Delete the stashed logos older than ``MAX_AGE`` (no token can name them any more);
+    returns how many were, or with ``dry_run`` would be, deleted."""
+    try:
+        _folders, names = default_storage.listdir(FOLDER)
+    except (FileNotFoundError, NotADirectoryError):  # nothing was ever stashed
+        return 0
+    too_old = now - timedelta(seconds=MAX_AGE)
+    count = 0
+    for name in names:
+        path = f"{FOLDER}/{name}"
+        try:
+            if default_storage.get_modified_time(path) >= too_old:
+                continue
+            if not dry_run:
+                default_storage.delete(path)
+        except (OSError, NotImplementedError) as exc:  # a storage that cannot tell or delete
+            logger.warning("Could not purge the stashed logo %s: %s", path, exc)
+            continue
+        count += 1
+    return count

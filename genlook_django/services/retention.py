@@ -6,9 +6,11 @@
   are deleted; the try-on rows stay for the statistics, anonymised (no shopper key, no
   result file, no raw answer from Genlook), and so do add-to-cart events (no shopper key);
   webhook deliveries (their sender's address, headers and body) are deleted, and so are
-  share links past their expiry or to such a try-on;
+  share links to such a try-on;
 - try-on rows, add-to-cart events and credit snapshots older than ``STATS_RETENTION_DAYS``
-  are deleted.
+  are deleted;
+- whatever the retention settings: share links past their expiry, and watermark logos
+  chosen on a form that was never saved (``logo_stash``) once they can no longer be used.
 
 Genlook's own copies follow ``KEEP_FOR_DAYS`` (1, 3 or 7 days), so the purge sends nothing.
 
@@ -43,7 +45,7 @@ from genlook_django.models import (
     UsageRecord,
     WebhookDelivery,
 )
-from genlook_django.services import files, ledger
+from genlook_django.services import files, ledger, logo_stash
 from genlook_django.services.tryons import erasure, looks, shoppers
 from genlook_django.services.tryons.results import OPEN_STATES
 
@@ -60,6 +62,7 @@ REPORT_LINES = [
     ("funnel_events_anonymised", "add-to-cart events anonymised"),
     ("webhook_deliveries_deleted", "webhook deliveries deleted"),
     ("share_links_deleted", "share links deleted (expired, or to a try-on past retention)"),
+    ("stashed_logos_deleted", "watermark logos deleted (chosen, never saved)"),
     ("try_ons_deleted", "try-ons deleted (statistics retention)"),
     ("funnel_events_deleted", "add-to-cart events deleted"),
     ("snapshots_deleted", "credit snapshots deleted"),
@@ -74,6 +77,7 @@ class PurgeReport:
     funnel_events_anonymised: int = 0
     webhook_deliveries_deleted: int = 0
     share_links_deleted: int = 0  # expired, or of a try-on past RETENTION_DAYS
+    stashed_logos_deleted: int = 0  # logo_stash files past their use
     try_ons_deleted: int = 0  # past STATS_RETENTION_DAYS
     funnel_events_deleted: int = 0
     snapshots_deleted: int = 0
@@ -124,14 +128,16 @@ def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> Purg
         _purge_statistics(floor, report, dry_run)
     cutoff = looks.retention_cutoff(now)
     if cutoff is not None:
-        _purge_personal_data(now, cutoff, floor, report, dry_run)
+        _purge_personal_data(cutoff, floor, report, dry_run)
+    _purge_share_links(now, cutoff, report, dry_run)
+    report.stashed_logos_deleted = logo_stash.purge_unused(now, dry_run=dry_run)
     if not dry_run:
         logger.info("Genlook purge: %s", report.as_dict())
     return report
 
 
 def _purge_personal_data(
-    now: datetime, cutoff: datetime, floor: datetime | None, report: PurgeReport, dry_run: bool
+    cutoff: datetime, floor: datetime | None, report: PurgeReport, dry_run: bool
 ) -> None:
     photos = ShopperPhoto.objects.filter(created_at__lt=cutoff)
     old_try_ons = TryOn.objects.filter(created_at__lt=cutoff)
@@ -143,13 +149,8 @@ def _purge_personal_data(
     if floor is not None:
         events = events.filter(created_at__gte=floor)
     deliveries = WebhookDelivery.objects.filter(received_at__lt=cutoff)
-    # A link past its expiry opens nothing; one to a try-on past retention must not.
-    share_links = ShareLink.objects.filter(
-        Q(expires_at__lte=now) | Q(try_on__created_at__lt=cutoff)
-    )
     if dry_run:
         report.webhook_deliveries_deleted = deliveries.count()
-        report.share_links_deleted = share_links.count()
         report.photos = photos.count()
         report.results = with_result.count()
         report.try_ons_anonymised = personal.count()
@@ -176,7 +177,17 @@ def _purge_personal_data(
             shopper_key=""
         )
     report.webhook_deliveries_deleted += _delete_in_batches(deliveries)
-    report.share_links_deleted += _delete_in_batches(share_links)
+
+
+def _purge_share_links(
+    now: datetime, cutoff: datetime | None, report: PurgeReport, dry_run: bool
+) -> None:
+    # A link past its expiry opens nothing; one to a try-on past retention must not.
+    gone = Q(expires_at__lte=now)
+    if cutoff is not None:
+        gone |= Q(try_on__created_at__lt=cutoff)
+    links = ShareLink.objects.filter(gone)
+    report.share_links_deleted = links.count() if dry_run else _delete_in_batches(links)
 
 
 def _purge_statistics(cutoff: datetime, report: PurgeReport, dry_run: bool) -> None:

@@ -242,3 +242,45 @@ def test_the_privacy_notice_states_the_retention(client, settings):
     assert "7 days after they were made" in client.get("/genlook/privacy/").content.decode()
     settings.GENLOOK = {**settings.GENLOOK, "RETENTION_DAYS": None}
     assert "after they were made" not in client.get("/genlook/privacy/").content.decode()
+
+
+def test_expired_share_links_go_even_when_personal_data_is_kept(make_try_on, settings):
+    from genlook_django.models import ShareLink
+
+    settings.GENLOOK = {**settings.GENLOOK, "RETENTION_DAYS": None}
+    try_on = make_try_on(at=old(30), result=grey_jpeg())
+    ShareLink.objects.create(try_on=try_on, token_hash="a" * 64, expires_at=old(1))
+    live = ShareLink.objects.create(try_on=try_on, token_hash="b" * 64, expires_at=old(-1))
+
+    assert retention.purge_expired(dry_run=True).share_links_deleted == 1
+    assert retention.purge_expired().share_links_deleted == 1
+    assert list(ShareLink.objects.all()) == [live]
+    assert TryOn.objects.get().result_file  # nothing else of the try-on touched
+
+
+def test_a_watermark_logo_chosen_but_never_saved_goes_once_it_cannot_be_used(settings, tmp_path):
+    import os
+
+    from django.core.files.storage import default_storage
+
+    from genlook_django.services import logo_stash
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    assert retention.purge_expired().stashed_logos_deleted == 0  # nothing ever stashed
+    stale = logo_stash.stash(b"old logo", "old.png")
+    fresh = logo_stash.stash(b"new logo", "new.png")
+    stale_path = default_storage.path(logo_stash._entry(stale)["name"])
+    day_and_a_minute_ago = (timezone.now() - timedelta(seconds=logo_stash.MAX_AGE + 60)).timestamp()
+    os.utime(stale_path, (day_and_a_minute_ago, day_and_a_minute_ago))
+
+    assert "1  watermark logos would be deleted" in purge("--dry-run")
+    assert os.path.exists(stale_path)
+    assert retention.purge_expired().stashed_logos_deleted == 1
+    assert not os.path.exists(stale_path)
+    assert logo_stash.load(fresh).read() == b"new logo"  # a form still open keeps its logo

@@ -24,6 +24,7 @@ PAGES: dict[str, str] = {
     "admin:genlook_watermarksettings_changelist": "genlook.view_watermarksettings",
     "admin:genlook_batchjob_changelist": "genlook.view_batchjob",
     "admin:genlook_webhookdelivery_changelist": "genlook.view_webhookdelivery",
+    "admin:genlook_sharelink_changelist": "genlook.view_sharelink",
 }
 ACCESS_FN = "genlook_django.contrib.oscar.dashboard.access_fn"
 
