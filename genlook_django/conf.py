@@ -174,8 +174,8 @@ DEFAULTS: dict[str, Any] = {
     # budget pay. None: no bound.
     "WEBHOOK_MAX_CONFIRMATIONS": 5,
     # The reconciler (task genlook.reconcile_try_ons, command genlook_reconcile): open
-    # try-ons nobody has checked for RECONCILE_AFTER seconds are polled; any try-on still
-    # open RECONCILE_MAX_AGE seconds after it was received is failed (TIMED_OUT). Pending
+    # try-ons and batch items nobody has checked for RECONCILE_AFTER seconds are polled;
+    # any still open RECONCILE_MAX_AGE seconds on is failed (TIMED_OUT). Pending
     # ones are already given up RESULT_TIMEOUT after their submission: keep
     # RECONCILE_MAX_AGE at least RESULT_TIMEOUT.
     "RECONCILE_AFTER": 120.0,

@@ -299,10 +299,11 @@ def process_webhooks(self, delivery_ids: list[int]) -> dict[int, str]:
 
 
 @shared_task(acks_late=True, name="genlook.reconcile_try_ons")
-def reconcile_try_ons(limit: int | None = None) -> dict[str, int]:
-    """Poll try-ons nobody has checked for ``RECONCILE_AFTER`` seconds, and fail those
-    still open after ``RECONCILE_MAX_AGE`` (``services.reconcile``). Schedule it with
-    Celery beat, e.g. every minute (docs/webhooks.md)."""
+def reconcile_try_ons(limit: int | None = None) -> dict[str, Any]:
+    """Poll try-ons and batch items nobody has checked for ``RECONCILE_AFTER`` seconds, and
+    fail those still open after ``RECONCILE_MAX_AGE`` (``services.reconcile``); the batch
+    items' counts are under ``batch_items``. Schedule it with Celery beat, e.g. every
+    minute (docs/webhooks.md)."""
     return reconcile.reconcile(limit=limit).as_dict()
 
 
