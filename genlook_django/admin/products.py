@@ -89,8 +89,10 @@ class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
     # What the classic API cannot do (no catalog at Genlook): only the image audit is left.
     GENLOOK_ACTIONS = ("sync_now", "delete_at_genlook", "refresh_from_genlook")
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 passes action_location; 5.2 does not know it.
+        extra = {} if action_location is None else {"action_location": action_location}
+        actions = super().get_actions(request, **extra)
         if dialect.unavailable("products"):
             for name in self.GENLOOK_ACTIONS:
                 actions.pop(name, None)
