@@ -90,9 +90,8 @@ class SyncedProductAdmin(ExactIdSearchMixin, NoBulkDeleteMixin, admin.ModelAdmin
     GENLOOK_ACTIONS = ("sync_now", "delete_at_genlook", "refresh_from_genlook")
 
     def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
-        # Django 6.1 passes action_location; 5.2 does not know it.
-        extra = {} if action_location is None else {"action_location": action_location}
-        actions = super().get_actions(request, **extra)
+        # NoBulkDeleteMixin hands action_location on to Django 6.1 (5.2 does not know it).
+        actions = super().get_actions(request, action_location)
         if dialect.unavailable("products"):
             for name in self.GENLOOK_ACTIONS:
                 actions.pop(name, None)
