@@ -44,11 +44,16 @@ from genlook_django.conf import genlook_settings
 from genlook_django.models import BatchItem, BatchJob, TryOn
 from genlook_django.services.genlook import get_client
 from genlook_django.services.tryons import results
-from genlook_django.services.tryons.records import PENDING, SUBMITTING, tracked
+from genlook_django.services.tryons.records import (
+    COMPLETED,
+    FAILED,
+    PENDING,
+    SUBMITTING,
+    tracked,
+)
 
 logger = logging.getLogger("genlook_django.reconcile")
 
-State = TryOn.State
 Record = TryOn | BatchItem
 DEFAULT_LIMIT = 200  # records looked at per run of each kind (each pending one costs a request)
 
@@ -198,9 +203,9 @@ def _check(record: Record, client: GenlookClient, tally: Tally) -> Record:
         logger.info("Reconciler could not check %s: %s", tracked(record).label, exc)
         tally.errors += 1
         return type(record).objects.filter(pk=record.pk).first() or record
-    if record.state == State.COMPLETED:
+    if record.state == COMPLETED:
         tally.completed += 1
-    elif record.state == State.FAILED:
+    elif record.state == FAILED:
         tally.failed += 1
     return record
 
