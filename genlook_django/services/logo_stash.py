@@ -66,12 +66,17 @@ def original_name(token: str) -> str:
 
 def discard(token: str) -> None:
     entry = _entry(token)
-    if entry is None:
-        return
+    if entry is not None:
+        _delete(entry["name"])
+
+
+def _delete(name: str) -> bool:
     try:
-        default_storage.delete(entry["name"])
-    except OSError:
-        logger.warning("Could not delete the stashed logo %s", entry["name"])
+        default_storage.delete(name)
+    except OSError as exc:
+        logger.warning("Could not delete the stashed logo %s: %s", name, exc)
+        return False
+    return True
 
 
 def purge_unused(now: datetime, *, dry_run: bool = False) -> int:
@@ -86,12 +91,17 @@ def purge_unused(now: datetime, *, dry_run: bool = False) -> int:
     for name in names:
         path = f"{FOLDER}/{name}"
         try:
-            if default_storage.get_modified_time(path) >= too_old:
-                continue
-            if not dry_run:
-                default_storage.delete(path)
-        except (OSError, NotImplementedError) as exc:  # a storage that cannot tell or delete
-            logger.warning("Could not purge the stashed logo %s: %s", path, exc)
+            modified = default_storage.get_modified_time(path)
+        except NotImplementedError:
+            logger.warning(
+                "The default storage cannot tell a file's age: stashed watermark logos in "
+                "%s are not purged; delete them there by hand.",
+                FOLDER,
+            )
+            return count
+        except OSError as exc:  # deleted meanwhile, or unreadable: the next purge sees
+            logger.warning("Could not read the age of the stashed logo %s: %s", path, exc)
             continue
-        count += 1
+        if modified < too_old and (dry_run or _delete(path)):
+            count += 1
     return count
